@@ -1,0 +1,51 @@
+#include "reference/internal/handler_registry.h"
+
+#include <mutex>
+
+namespace syncmgr::reference::internal {
+
+HandlerRegistry& HandlerRegistry::Instance() {
+  static HandlerRegistry* registry = new HandlerRegistry();
+  return *registry;
+}
+
+void HandlerRegistry::Register(const GUID& clsid, std::u16string description,
+                               DWORD flags) {
+  std::unique_lock lock(mu_);
+  Entry& entry = handlers_[clsid];
+  entry.description = std::move(description);
+  entry.flags = flags;
+}
+
+bool HandlerRegistry::Unregister(const GUID& clsid) {
+  std::unique_lock lock(mu_);
+  return handlers_.erase(clsid) > 0;
+}
+
+bool HandlerRegistry::Lookup(const GUID& clsid, DWORD* flags) const {
+  std::shared_lock lock(mu_);
+  auto it = handlers_.find(clsid);
+  if (it == handlers_.end()) return false;
+  if (flags != nullptr) *flags = it->second.flags;
+  return true;
+}
+
+std::vector<GUID> HandlerRegistry::Snapshot() const {
+  std::shared_lock lock(mu_);
+  std::vector<GUID> clsids;
+  clsids.reserve(handlers_.size());
+  for (const auto& [clsid, entry] : handlers_) clsids.push_back(clsid);
+  return clsids;
+}
+
+size_t HandlerRegistry::Size() const {
+  std::shared_lock lock(mu_);
+  return handlers_.size();
+}
+
+void HandlerRegistry::Clear() {
+  std::unique_lock lock(mu_);
+  handlers_.clear();
+}
+
+}  // namespace syncmgr::reference::internal

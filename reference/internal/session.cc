@@ -1,0 +1,893 @@
+#include "reference/internal/session.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <initializer_list>
+#include <unordered_map>
+#include <utility>
+
+#include "reference/com/com.h"
+#include "reference/com/object.h"
+#include "reference/internal/handler_registry.h"
+#include "reference/mobsync/guid.h"
+#include "reference/mobsync/hresult.h"
+
+namespace syncmgr::reference::internal {
+namespace {
+
+thread_local int t_handler_call_depth = 0;
+std::atomic<std::uint64_t> g_late_violations{0};
+
+// HRESULT_FROM_WIN32(ERROR_TIMEOUT): what a timed-out step ends with.
+constexpr HRESULT kTimeoutResult = HResultFromU32(0x800705B4u);
+
+// The codes each handler method may return, per its doc page (HS-105).
+// The standard three are E_INVALIDARG, E_UNEXPECTED and E_OUTOFMEMORY.
+bool IsDocumentedReturn(const char* method, HRESULT hr) {
+  if (hr == S_OK || hr == E_INVALIDARG || hr == E_UNEXPECTED ||
+      hr == E_OUTOFMEMORY) {
+    return true;
+  }
+  const std::string m(method);
+  if (m == "Initialize" || m == "PrepareForSync") return hr == S_FALSE;
+  if (m == "EnumSyncMgrItems") return hr == S_SYNCMGR_MISSINGITEMS;
+  if (m == "Synchronize") return hr == E_FAIL;
+  // Enumerators follow the COM convention: S_FALSE when fewer were fetched.
+  if (m == "Next") return hr == S_FALSE;
+  return false;
+}
+
+size_t BoundedLength(const WCHAR* text, size_t max) {
+  size_t n = 0;
+  while (n < max && text[n] != 0) ++n;
+  return n;
+}
+
+std::string Narrow(const WCHAR* text, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < max && text[i] != 0; ++i) {
+    out.push_back(text[i] < 0x80 ? static_cast<char>(text[i]) : '?');
+  }
+  return out;
+}
+
+std::string Hex(DWORD v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%X", static_cast<unsigned>(v));
+  return buf;
+}
+
+bool IsKnownStatus(DWORD status) {
+  return status <= SYNCMGRSTATUS_UPDATING_INDETERMINATE ||
+         status == SYNCMGRSTATUS_DELETED;
+}
+
+bool Contains(const std::vector<GUID>& ids, const GUID& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+bool InsideHandlerCall() { return t_handler_call_depth > 0; }
+
+std::uint64_t LateViolationCount() {
+  return g_late_violations.load(std::memory_order_relaxed);
+}
+
+// ---- CookieCopy ----
+
+bool CookieCopy::Assign(const BYTE* bytes, DWORD size) {
+  if (data_ != nullptr) CoTaskMemFree(data_);
+  data_ = nullptr;
+  size_ = 0;
+  if (size == 0) return true;
+  data_ = static_cast<BYTE*>(CoTaskMemAlloc(size));
+  if (data_ == nullptr) return false;
+  std::memcpy(data_, bytes, size);
+  size_ = size;
+  return true;
+}
+
+CookieCopy::CookieCopy(CookieCopy&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+CookieCopy& CookieCopy::operator=(CookieCopy&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) CoTaskMemFree(data_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+CookieCopy::~CookieCopy() {
+  if (data_ != nullptr) CoTaskMemFree(data_);
+}
+
+// ---- The callback's shared state ----
+
+enum class Phase {
+  kIdle,               // no completion expected
+  kPreparePending,     // PrepareForSync called, completion expected
+  kPrepareDone,        // PrepareForSyncCompleted received
+  kPrepareRefused,     // PrepareForSync returned non-S_OK
+  kSyncPending,
+  kSyncDone,
+  kSyncRefused,
+  kShowErrorPending,
+  kShowErrorDone,
+  kShowErrorRefused,
+  kTimedOut,           // the manager stopped waiting
+  kEnded,              // the session is over
+};
+
+// Everything the callback object and the session share. The callback may
+// outlive the session (a handler that leaks it); it then answers
+// E_UNEXPECTED.
+class CallbackState {
+ public:
+  explicit CallbackState(std::shared_ptr<const Options> options)
+      : options_(std::move(options)) {}
+
+  std::mutex mu;
+  std::condition_variable cv;
+  Phase phase = Phase::kIdle;
+  HRESULT completion = S_OK;
+  bool completion_during_call = false;
+  std::vector<GUID> enumerated;
+  std::vector<GUID> retry_ids;
+  std::vector<ProgressReport> progress;
+  std::vector<LoggedError> errors;
+  std::vector<Violation> violations;
+  std::vector<std::string> trace;
+  std::unordered_map<GUID, INT, GuidHash> max_values;
+  const Options& options() const { return *options_; }
+
+  // Caller holds mu.
+  void ViolateLocked(const char* requirement, std::string message) {
+    if (phase == Phase::kEnded) {
+      g_late_violations.fetch_add(1, std::memory_order_relaxed);
+    }
+    violations.push_back({requirement, std::move(message)});
+  }
+  void TraceLocked(std::string line) {
+    if (options_->record_trace) trace.push_back(std::move(line));
+  }
+
+  // A completion callback: `pending` is the phase that expects it.
+  HRESULT Complete(Phase pending, Phase done, Phase refused,
+                   const char* requirement_refused, const char* name,
+                   HRESULT hr) {
+    std::lock_guard lock(mu);
+    TraceLocked(std::string("  <- ") + name + "(" + DescribeHresult(hr) + ")");
+    if (phase == pending) {
+      completion = hr;
+      phase = done;
+      completion_during_call = true;
+      cv.notify_all();
+      return S_OK;
+    }
+    if (phase == Phase::kEnded) {
+      ViolateLocked("HS-111", std::string(name) +
+                                  " called after the session ended");
+    } else if (phase == Phase::kTimedOut) {
+      ViolateLocked("HS-112", std::string(name) +
+                                  " arrived after the manager stopped waiting");
+    } else if (phase == done) {
+      ViolateLocked("HS-108", std::string(name) + " called twice");
+    } else if (phase == refused) {
+      ViolateLocked(requirement_refused,
+                    std::string(name) +
+                        " called although the method returned non-S_OK");
+    } else {
+      ViolateLocked("CB-101", std::string(name) +
+                                  " called when no such operation was pending");
+    }
+    return E_UNEXPECTED;
+  }
+
+ private:
+  std::shared_ptr<const Options> options_;
+};
+
+namespace {
+
+class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
+ public:
+  explicit Callback(std::shared_ptr<CallbackState> state)
+      : state_(std::move(state)) {}
+
+  HRESULT STDMETHODCALLTYPE ShowPropertiesCompleted(HRESULT hr) override {
+    std::lock_guard lock(state_->mu);
+    state_->TraceLocked("  <- ShowPropertiesCompleted(" + DescribeHresult(hr) +
+                        ")");
+    state_->ViolateLocked(
+        "CB-004", "ShowPropertiesCompleted called, but the manager never "
+                  "called ShowProperties");
+    return E_UNEXPECTED;
+  }
+  HRESULT STDMETHODCALLTYPE PrepareForSyncCompleted(HRESULT hr) override {
+    return state_->Complete(Phase::kPreparePending, Phase::kPrepareDone,
+                            Phase::kPrepareRefused, "CB-002",
+                            "PrepareForSyncCompleted", hr);
+  }
+  HRESULT STDMETHODCALLTYPE SynchronizeCompleted(HRESULT hr) override {
+    return state_->Complete(Phase::kSyncPending, Phase::kSyncDone,
+                            Phase::kSyncRefused, "CB-003",
+                            "SynchronizeCompleted", hr);
+  }
+  HRESULT STDMETHODCALLTYPE ShowErrorCompleted(HRESULT hr, ULONG cItems,
+                                               const GUID* pItemIDs) override {
+    std::vector<GUID> ids;
+    if (hr == S_SYNCMGR_RETRYSYNC) {
+      if (cItems > 0 && pItemIDs == nullptr) {
+        std::lock_guard lock(state_->mu);
+        state_->ViolateLocked("CB-103",
+                              "ShowErrorCompleted(S_SYNCMGR_RETRYSYNC) with " +
+                                  std::to_string(cItems) + " items and NULL");
+        return E_INVALIDARG;
+      }
+      if (cItems > 0) ids.assign(pItemIDs, pItemIDs + cItems);  // CB-007
+    }
+    const HRESULT result = state_->Complete(
+        Phase::kShowErrorPending, Phase::kShowErrorDone,
+        Phase::kShowErrorRefused, "CB-005", "ShowErrorCompleted", hr);
+    if (result == S_OK) {
+      std::lock_guard lock(state_->mu);
+      state_->retry_ids = std::move(ids);
+    }
+    return result;
+  }
+  HRESULT STDMETHODCALLTYPE EnableModeless(BOOL fEnable) override {
+    std::lock_guard lock(state_->mu);
+    state_->TraceLocked(std::string("  <- EnableModeless(") +
+                        (fEnable ? "TRUE" : "FALSE") + ")");
+    if (state_->phase == Phase::kEnded) {
+      state_->ViolateLocked("HS-111", "EnableModeless after the session ended");
+      return E_UNEXPECTED;
+    }
+    if (!fEnable) return S_OK;
+    return state_->options().may_bother_user ? S_OK : S_FALSE;  // CB-106
+  }
+  HRESULT STDMETHODCALLTYPE
+  Progress(REFGUID ItemID, const SYNCMGRPROGRESSITEM* item) override {
+    std::lock_guard lock(state_->mu);
+    state_->TraceLocked("  <- Progress(" + FormatGuid(ItemID) + ")");
+    if (state_->phase == Phase::kEnded) {
+      state_->ViolateLocked("HS-111", "Progress after the session ended");
+      return E_UNEXPECTED;
+    }
+    if (item == nullptr) {
+      state_->ViolateLocked("CB-102", "Progress with a NULL item");
+      return E_INVALIDARG;
+    }
+    if (item->cbSize != sizeof(SYNCMGRPROGRESSITEM)) {
+      state_->ViolateLocked("CB-102", "Progress with cbSize " +
+                                          std::to_string(item->cbSize) +
+                                          ", not 32");
+      return E_INVALIDARG;
+    }
+    if ((item->mask & ~0xFu) != 0) {
+      state_->ViolateLocked("CB-102", "Progress mask " + Hex(item->mask) +
+                                          " has bits outside 0xF");
+      return E_INVALIDARG;
+    }
+    if (!Contains(state_->enumerated, ItemID)) {
+      state_->ViolateLocked("CB-107", "Progress for item " +
+                                          FormatGuid(ItemID) +
+                                          ", which was never enumerated");
+      return E_INVALIDARG;
+    }
+    if ((item->mask & SYNCMGRPROGRESSITEM_STATUSTYPE) &&
+        !IsKnownStatus(item->dwStatusType)) {
+      state_->ViolateLocked("CB-102", "Progress status type " +
+                                          Hex(item->dwStatusType) +
+                                          " is not a SYNCMGRSTATUS value");
+      return E_INVALIDARG;
+    }
+    if (item->mask & SYNCMGRPROGRESSITEM_MAXVALUE) {
+      if (item->iMaxValue < 0) {
+        state_->ViolateLocked("CB-105", "Progress max value " +
+                                            std::to_string(item->iMaxValue) +
+                                            " is negative");
+        return E_INVALIDARG;
+      }
+      state_->max_values[ItemID] = item->iMaxValue;
+    }
+    if (item->mask & SYNCMGRPROGRESSITEM_PROGVALUE) {
+      auto max = state_->max_values.find(ItemID);
+      if (item->iProgValue < 0 ||
+          (max != state_->max_values.end() && item->iProgValue > max->second)) {
+        state_->ViolateLocked(
+            "CB-105", "Progress value " + std::to_string(item->iProgValue) +
+                          " is outside 0.." +
+                          (max == state_->max_values.end()
+                               ? std::string("(no max)")
+                               : std::to_string(max->second)));
+        return E_INVALIDARG;
+      }
+    }
+    ProgressReport report;
+    report.item = ItemID;
+    report.progress = *item;
+    report.progress.lpcStatusText = nullptr;
+    if ((item->mask & SYNCMGRPROGRESSITEM_STATUSTEXT) &&
+        item->lpcStatusText != nullptr) {
+      report.status_text.assign(item->lpcStatusText,
+                                BoundedLength(item->lpcStatusText, 1024));
+    }
+    state_->progress.push_back(std::move(report));
+    return state_->options().progress_answer;  // CB-009
+  }
+  HRESULT STDMETHODCALLTYPE
+  LogError(DWORD dwErrorLevel, LPCWSTR pszErrorText,
+           const SYNCMGRLOGERRORINFO* info) override {
+    std::lock_guard lock(state_->mu);
+    state_->TraceLocked("  <- LogError(" + std::to_string(dwErrorLevel) + ")");
+    if (state_->phase == Phase::kEnded) {
+      state_->ViolateLocked("HS-111", "LogError after the session ended");
+      return E_UNEXPECTED;
+    }
+    if (dwErrorLevel < SYNCMGRLOGLEVEL_INFORMATION ||
+        dwErrorLevel > SYNCMGRLOGLEVEL_LOGLEVELMAX) {
+      state_->ViolateLocked("CB-102", "LogError level " +
+                                          std::to_string(dwErrorLevel) +
+                                          " is outside 1..3");
+      return E_INVALIDARG;
+    }
+    if (pszErrorText == nullptr) {
+      state_->ViolateLocked("CB-102", "LogError with NULL text");
+      return E_INVALIDARG;
+    }
+    LoggedError error;
+    error.level = dwErrorLevel;
+    error.text.assign(pszErrorText, BoundedLength(pszErrorText, 4096));
+    if (info != nullptr) {
+      if (info->cbSize != sizeof(SYNCMGRLOGERRORINFO)) {
+        state_->ViolateLocked("CB-102", "LogError info cbSize " +
+                                            std::to_string(info->cbSize) +
+                                            ", not 44");
+        return E_INVALIDARG;
+      }
+      if ((info->mask & ~0x7u) != 0) {
+        state_->ViolateLocked("CB-102", "LogError info mask " +
+                                            Hex(info->mask) +
+                                            " has bits outside 0x7");
+        return E_INVALIDARG;
+      }
+      if ((info->mask & SYNCMGRLOGERROR_ITEMID) &&
+          !Contains(state_->enumerated, info->ItemID)) {
+        state_->ViolateLocked("CB-107", "LogError for item " +
+                                            FormatGuid(info->ItemID) +
+                                            ", which was never enumerated");
+        return E_INVALIDARG;
+      }
+      error.has_info = true;
+      error.info = *info;
+    }
+    state_->errors.push_back(std::move(error));
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE DeleteLogError(REFGUID ErrorID,
+                                           DWORD dwReserved) override {
+    std::lock_guard lock(state_->mu);
+    state_->TraceLocked("  <- DeleteLogError(" + FormatGuid(ErrorID) + ")");
+    if (state_->phase == Phase::kEnded) {
+      state_->ViolateLocked("HS-111", "DeleteLogError after the session ended");
+      return E_UNEXPECTED;
+    }
+    if (dwReserved != 0) {
+      state_->ViolateLocked("CB-102", "DeleteLogError with dwReserved " +
+                                          Hex(dwReserved));
+      return E_INVALIDARG;
+    }
+    auto& errors = state_->errors;
+    errors.erase(std::remove_if(errors.begin(), errors.end(),
+                                [&](const LoggedError& e) {
+                                  return ErrorID == GUID_NULL ||  // CB-013
+                                         (e.has_info &&
+                                          (e.info.mask &
+                                           SYNCMGRLOGERROR_ERRORID) &&
+                                          e.info.ErrorID == ErrorID);
+                                }),
+                 errors.end());
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE EstablishConnection(LPCWSTR pwszConnection,
+                                                DWORD dwReserved) override {
+    std::lock_guard lock(state_->mu);
+    state_->TraceLocked(
+        std::string("  <- EstablishConnection(") +
+        (pwszConnection ? Narrow(pwszConnection, 256) : "NULL") + ")");
+    if (state_->phase == Phase::kEnded) {
+      state_->ViolateLocked("HS-111",
+                            "EstablishConnection after the session ended");
+      return E_UNEXPECTED;
+    }
+    if (dwReserved != 0) {
+      state_->ViolateLocked("CB-102", "EstablishConnection with dwReserved " +
+                                          Hex(dwReserved));
+      return E_INVALIDARG;
+    }
+    return S_OK;  // CB-014: headless, every connection is "up"
+  }
+
+ private:
+  std::shared_ptr<CallbackState> state_;
+};
+
+}  // namespace
+
+// ---- Session ----
+
+Session::Session(std::uint64_t id, const GUID& clsid, DWORD invoke_flags,
+                 CookieCopy cookie, std::shared_ptr<const Options> options,
+                 bool from_update_all)
+    : options_(std::move(options)), cookie_(std::move(cookie)) {
+  report_.id = id;
+  report_.clsid = clsid;
+  report_.invoke_flags = invoke_flags;
+  report_.from_update_all = from_update_all;
+  state_ = std::make_shared<CallbackState>(options_);
+}
+
+Session::~Session() {
+  if (!ended_) Abandon();
+}
+
+template <typename Call>
+HRESULT Session::CallHandler(const char* method, const char* codes_key,
+                             Call&& call) {
+  ++t_handler_call_depth;
+  const HRESULT hr = call();
+  --t_handler_call_depth;
+  if (options_->record_trace) Trace(std::string(method) + " -> " +
+                                    DescribeHresult(hr));
+  if (codes_key != nullptr && !IsDocumentedReturn(codes_key, hr)) {
+    Violate("HS-105", std::string(method) + " returned " +
+                          DescribeHresult(hr) +
+                          ", which its documentation does not list");
+  }
+  return hr;
+}
+
+void Session::Trace(std::string line) {
+  std::lock_guard lock(state_->mu);
+  state_->trace.push_back(std::move(line));
+}
+
+void Session::Violate(const char* requirement, std::string message) {
+  std::lock_guard lock(state_->mu);
+  state_->ViolateLocked(requirement, std::move(message));
+}
+
+HRESULT Session::Activate() {
+  activated_ = true;
+  HRESULT hr;
+  {
+    ++t_handler_call_depth;  // the handler's constructor is handler code
+    hr = CoCreateInstance(report_.clsid, nullptr, CLSCTX_INPROC_SERVER,
+                          IID_ISyncMgrSynchronize,
+                          reinterpret_cast<void**>(&handler_));
+    --t_handler_call_depth;
+  }
+  if (options_->record_trace) {
+    Trace("CoCreateInstance(" + FormatGuid(report_.clsid) + ") -> " +
+          DescribeHresult(hr));
+  }
+  if (FAILED(hr) || handler_ == nullptr) {
+    if (SUCCEEDED(hr)) {
+      Violate("COM-004", "CoCreateInstance succeeded with a NULL object");
+    }
+    handler_ = nullptr;
+    End(Outcome::kCreateFailed, FAILED(hr) ? hr : E_UNEXPECTED);
+    return E_FAIL;  // UI-111
+  }
+  // UI-114: the INVOKE event code; MAYBOTHERUSER only when allowed.
+  report_.syncmgr_flags =
+      SYNCMGRFLAG_INVOKE |
+      (options_->may_bother_user ? SYNCMGRFLAG_MAYBOTHERUSER : 0u);
+  report_.cookie.assign(cookie_.data(), cookie_.data() + cookie_.size());
+  hr = CallHandler("Initialize", "Initialize", [&] {
+    // HS-002: dwReserved is 0. UI-102/UI-104: an empty cookie is (0, NULL).
+    return handler_->Initialize(0, report_.syncmgr_flags, cookie_.size(),
+                                cookie_.size() == 0 ? nullptr : cookie_.data());
+  });
+  if (hr == S_FALSE) {
+    End(Outcome::kDeclined, hr);
+    return S_OK;  // UI-112
+  }
+  if (hr != S_OK) {
+    End(Outcome::kInitializeFailed, hr);
+    return E_FAIL;  // UI-111
+  }
+  return S_OK;
+}
+
+void Session::ReadHandlerInfo() {
+  SYNCMGRHANDLERINFO* info = nullptr;
+  const HRESULT hr = CallHandler("GetHandlerInfo", "GetHandlerInfo", [&] {
+    return handler_->GetHandlerInfo(&info);
+  });
+  if (hr != S_OK) {
+    CoTaskMemFree(info);
+    return;  // cosmetic: the session goes on
+  }
+  if (info == nullptr) {
+    Violate("HS-106", "GetHandlerInfo returned S_OK with a NULL pointer");
+    return;
+  }
+  if (info->cbSize != sizeof(SYNCMGRHANDLERINFO)) {
+    Violate("HS-106", "SYNCMGRHANDLERINFO.cbSize is " +
+                          std::to_string(info->cbSize) + ", not 88");
+  }
+  if (BoundedLength(info->wszHandlerName, MAX_SYNCMGRHANDLERNAME) ==
+      MAX_SYNCMGRHANDLERNAME) {
+    Violate("HS-106", "wszHandlerName is not terminated within 32 WCHARs");
+  }
+  if ((info->SyncMgrHandlerFlags & ~DWORD{SYNCMGRHANDLERFLAG_MASK}) != 0) {
+    Violate("HS-106", "SyncMgrHandlerFlags " +
+                          Hex(info->SyncMgrHandlerFlags) +
+                          " has bits outside SYNCMGRHANDLERFLAG_MASK (0xF)");
+  }
+  report_.have_handler_info = true;
+  report_.handler_info = *info;
+  report_.handler_info.wszHandlerName[MAX_SYNCMGRHANDLERNAME - 1] = 0;
+  CoTaskMemFree(info);  // HS-006: the caller frees it
+}
+
+bool Session::EnumerateItems() {
+  ISyncMgrEnumItems* items = nullptr;
+  HRESULT hr = CallHandler("EnumSyncMgrItems", "EnumSyncMgrItems", [&] {
+    return handler_->EnumSyncMgrItems(&items);
+  });
+  if (FAILED(hr) || items == nullptr) {
+    if (SUCCEEDED(hr)) {
+      Violate("HS-107", "EnumSyncMgrItems succeeded with a NULL enumerator");
+      hr = E_UNEXPECTED;
+    }
+    End(Outcome::kHandlerFailed, hr);
+    return false;
+  }
+  constexpr ULONG kBatch = 16;
+  constexpr size_t kMaxItems = 100000;
+  constexpr int kMaxEmptyBatches = 1000;
+  std::vector<SYNCMGRITEM> batch(kBatch);
+  int empty_batches = 0;
+  bool failed = false;
+  for (;;) {
+    std::memset(batch.data(), 0, batch.size() * sizeof(SYNCMGRITEM));
+    ULONG fetched = 0;
+    hr = CallHandler("ISyncMgrEnumItems::Next", "Next", [&] {
+      return items->Next(kBatch, batch.data(), &fetched);
+    });
+    if (hr == E_NOTIMPL) {
+      Violate("EN-001", "ISyncMgrEnumItems::Next returned E_NOTIMPL");
+    }
+    if (FAILED(hr)) {
+      failed = true;  // EN-001: no entry is valid
+      break;
+    }
+    if (fetched > kBatch) {
+      Violate("EN-101", "Next fetched " + std::to_string(fetched) +
+                            " items when asked for " + std::to_string(kBatch));
+      failed = true;
+      break;
+    }
+    if (hr == S_OK && fetched != kBatch) {
+      Violate("EN-101", "Next returned S_OK with " + std::to_string(fetched) +
+                            " of " + std::to_string(kBatch) + " items");
+    }
+    for (ULONG i = 0; i < fetched; ++i) {
+      SYNCMGRITEM& item = batch[i];
+      const std::string id = FormatGuid(item.ItemID);
+      if (item.cbSize != sizeof(SYNCMGRITEM)) {
+        Violate("HS-107", "item " + id + " has cbSize " +
+                              std::to_string(item.cbSize) + ", not 304");
+        continue;  // HS-103: ignored
+      }
+      if (Contains(state_->enumerated, item.ItemID)) {
+        Violate("HS-107", "item " + id + " is enumerated twice");
+        continue;  // HS-103: the first one wins
+      }
+      if (BoundedLength(item.wszItemName, MAX_SYNCMGRITEMNAME) ==
+          MAX_SYNCMGRITEMNAME) {
+        Violate("HS-107",
+                "item " + id + " name is not terminated within 128 WCHARs");
+        item.wszItemName[MAX_SYNCMGRITEMNAME - 1] = 0;
+      }
+      if ((item.dwFlags & ~DWORD{SYNCMGRITEM_ITEMFLAGMASK}) != 0) {
+        Violate("HS-107", "item " + id + " flags " + Hex(item.dwFlags) +
+                              " have bits outside 0x7F");
+        item.dwFlags &= SYNCMGRITEM_ITEMFLAGMASK;
+      }
+      if (item.dwItemState > SYNCMGRITEMSTATE_CHECKED) {
+        Violate("HS-107", "item " + id + " state " + Hex(item.dwItemState) +
+                              " is neither CHECKED nor UNCHECKED");
+      }
+      {
+        std::lock_guard lock(state_->mu);
+        state_->enumerated.push_back(item.ItemID);
+      }
+      report_.items.push_back(item);
+    }
+    if (report_.items.size() > kMaxItems) {
+      Violate("EN-101", "more than 100000 items enumerated; stopped");
+      break;
+    }
+    if (fetched == 0 && hr == S_OK && ++empty_batches > kMaxEmptyBatches) {
+      Violate("EN-101", "Next keeps returning S_OK with no items; stopped");
+      break;
+    }
+    if (hr != S_OK) break;  // S_FALSE (or another success code): the end
+  }
+  ++t_handler_call_depth;
+  items->Release();
+  --t_handler_call_depth;
+  if (failed) {
+    End(Outcome::kHandlerFailed, FAILED(hr) ? hr : E_UNEXPECTED);
+    return false;
+  }
+  return true;
+}
+
+std::vector<GUID> Session::ChooseItems(bool* cancelled) {
+  *cancelled = false;
+  std::vector<GUID> checked;
+  for (const SYNCMGRITEM& item : report_.items) {
+    if (item.dwItemState == SYNCMGRITEMSTATE_CHECKED) {
+      checked.push_back(item.ItemID);
+    }
+  }
+  // UI-004: STARTSYNC skips the Choice step.
+  if ((report_.invoke_flags & SYNCMGRINVOKE_STARTSYNC) || !options_->choice) {
+    return checked;
+  }
+  Choice choice = options_->choice(report_.invoke_flags, report_.items);
+  if (choice.cancel) {
+    *cancelled = true;
+    return {};
+  }
+  std::vector<GUID> selected;
+  for (const GUID& id : choice.selected) {
+    if (Contains(state_->enumerated, id) && !Contains(selected, id)) {
+      selected.push_back(id);
+    }
+  }
+  return selected;
+}
+
+void Session::Run() {
+  ReadHandlerInfo();
+  if (!EnumerateItems()) return;
+  bool cancelled = false;
+  std::vector<GUID> ids = ChooseItems(&cancelled);
+  if (cancelled) return End(Outcome::kCancelled, S_OK);
+  if (ids.empty()) return End(Outcome::kNothingSelected, S_OK);  // HS-014
+
+  Callback* callback = new Callback(state_);
+  callback_ = callback;
+  callback_set_ = true;
+  HRESULT hr = CallHandler("SetProgressCallback", "SetProgressCallback", [&] {
+    return handler_->SetProgressCallback(callback_);
+  });
+  if (FAILED(hr)) return End(Outcome::kHandlerFailed, hr);
+  report_.selected = ids;
+  if (!PrepareAndSynchronize(std::move(ids))) return;
+  if (options_->show_errors) {
+    ShowErrors();
+    if (ended_) return;
+  }
+  End(Outcome::kCompleted, S_OK);
+}
+
+bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
+  auto begin = [&](Phase pending) {
+    std::lock_guard lock(state_->mu);
+    state_->phase = pending;
+    state_->completion_during_call = false;
+  };
+  // After the call returned: non-S_OK means no completion may come.
+  auto returned = [&](HRESULT hr, Phase done, Phase refused,
+                      const char* requirement, const char* name) {
+    std::lock_guard lock(state_->mu);
+    if (hr == S_OK) return;
+    if (state_->phase == done) {
+      state_->ViolateLocked(requirement,
+                            std::string(name) + " returned " +
+                                DescribeHresult(hr) +
+                                " but its completion was called");
+    }
+    state_->phase = refused;
+  };
+  // HS-112: a bounded wait for the completion.
+  auto wait = [&](Phase done, HRESULT* completion, const char* name) {
+    std::unique_lock lock(state_->mu);
+    const bool arrived = state_->cv.wait_for(
+        lock, options_->completion_timeout,
+        [&] { return state_->phase == done; });
+    if (!arrived) {
+      state_->phase = Phase::kTimedOut;
+      state_->ViolateLocked(
+          "HS-112", std::string(name) + " not called within " +
+                        std::to_string(options_->completion_timeout.count()) +
+                        " ms");
+      return false;
+    }
+    *completion = state_->completion;
+    state_->phase = Phase::kIdle;
+    return true;
+  };
+  auto skip_items = [&](Phase pending) {
+    for (const GUID& id : ids) {
+      if (!Contains(options_->skip_items, id)) continue;
+      {
+        std::lock_guard lock(state_->mu);
+        if (state_->phase != pending) return;  // HS-019: window closed
+      }
+      CallHandler("SetItemStatus(SKIPPED)", "SetItemStatus", [&] {
+        return handler_->SetItemStatus(id, SYNCMGRSTATUS_SKIPPED);
+      });
+    }
+  };
+
+  begin(Phase::kPreparePending);
+  HRESULT hr = CallHandler("PrepareForSync", "PrepareForSync", [&] {
+    return handler_->PrepareForSync(static_cast<ULONG>(ids.size()), ids.data(),
+                                    nullptr, 0);
+  });
+  returned(hr, Phase::kPrepareDone, Phase::kPrepareRefused, "CB-002",
+           "PrepareForSync");
+  if (hr != S_OK) {
+    End(Outcome::kHandlerFailed, hr);  // HS-102
+    return false;
+  }
+  skip_items(Phase::kPreparePending);
+  HRESULT completion = S_OK;
+  if (!wait(Phase::kPrepareDone, &completion, "PrepareForSyncCompleted")) {
+    End(Outcome::kTimedOut, kTimeoutResult);
+    return false;
+  }
+  if (completion != S_OK) {
+    End(Outcome::kHandlerFailed, completion);  // HS-015
+    return false;
+  }
+
+  begin(Phase::kSyncPending);
+  ++report_.synchronize_calls;
+  hr = CallHandler("Synchronize", "Synchronize",
+                   [&] { return handler_->Synchronize(nullptr); });
+  returned(hr, Phase::kSyncDone, Phase::kSyncRefused, "CB-003", "Synchronize");
+  if (hr != S_OK) {
+    End(Outcome::kHandlerFailed, hr);
+    return false;
+  }
+  skip_items(Phase::kSyncPending);
+  if (!wait(Phase::kSyncDone, &completion, "SynchronizeCompleted")) {
+    End(Outcome::kTimedOut, kTimeoutResult);
+    return false;
+  }
+  if (completion != S_OK) {
+    End(Outcome::kHandlerFailed, completion);
+    return false;
+  }
+  return true;
+}
+
+void Session::ShowErrors() {
+  std::vector<GUID> error_ids;
+  {
+    std::lock_guard lock(state_->mu);
+    for (const LoggedError& e : state_->errors) {
+      if (e.has_info && (e.info.mask & SYNCMGRLOGERROR_ERRORID) &&
+          (e.info.mask & SYNCMGRLOGERROR_ERRORFLAGS) &&
+          (e.info.dwSyncMgrErrorFlags & SYNCMGRERRORFLAG_ENABLEJUMPTEXT)) {
+        error_ids.push_back(e.info.ErrorID);
+      }
+    }
+  }
+  int retries = 0;
+  for (const GUID& error_id : error_ids) {
+    {
+      std::lock_guard lock(state_->mu);
+      state_->phase = Phase::kShowErrorPending;
+      state_->retry_ids.clear();
+    }
+    const HRESULT hr = CallHandler("ShowError", "ShowError", [&] {
+      return handler_->ShowError(nullptr, error_id);
+    });
+    {
+      std::lock_guard lock(state_->mu);
+      if (hr != S_OK) {
+        if (state_->phase == Phase::kShowErrorDone) {
+          state_->ViolateLocked("CB-005", "ShowError returned " +
+                                              DescribeHresult(hr) +
+                                              " but ShowErrorCompleted was called");
+        }
+        state_->phase = Phase::kShowErrorRefused;
+        continue;
+      }
+    }
+    std::unique_lock lock(state_->mu);
+    const bool arrived = state_->cv.wait_for(
+        lock, options_->completion_timeout,
+        [&] { return state_->phase == Phase::kShowErrorDone; });
+    if (!arrived) {
+      state_->phase = Phase::kTimedOut;
+      state_->ViolateLocked("HS-112",
+                            "ShowErrorCompleted not called within " +
+                                std::to_string(
+                                    options_->completion_timeout.count()) +
+                                " ms");
+      lock.unlock();
+      End(Outcome::kTimedOut, kTimeoutResult);
+      return;
+    }
+    const HRESULT completion = state_->completion;
+    std::vector<GUID> retry = std::move(state_->retry_ids);
+    state_->phase = Phase::kIdle;
+    lock.unlock();
+    if (completion == S_SYNCMGR_RETRYSYNC && retries < options_->max_retries) {
+      ++retries;  // CB-006; CB-103: no ids means the original selection
+      if (!PrepareAndSynchronize(retry.empty() ? report_.selected : retry)) {
+        return;
+      }
+    }
+  }
+}
+
+void Session::End(Outcome outcome, HRESULT result) {
+  if (ended_) return;
+  ended_ = true;
+  report_.outcome = outcome;
+  report_.result = result;
+  {
+    std::lock_guard lock(state_->mu);
+    state_->phase = Phase::kEnded;
+  }
+  if (handler_ != nullptr) {
+    if (callback_set_) {
+      // HS-010: SetProgressCallback(NULL) before the final Release.
+      CallHandler("SetProgressCallback(NULL)", "SetProgressCallback",
+                  [&] { return handler_->SetProgressCallback(nullptr); });
+    }
+    ++t_handler_call_depth;
+    report_.final_release = handler_->Release();
+    --t_handler_call_depth;
+    handler_ = nullptr;
+    if (options_->record_trace) {
+      Trace("Release -> " + std::to_string(report_.final_release));
+    }
+    if (report_.final_release != 0) {
+      Violate("HS-109", "the handler's final Release returned " +
+                            std::to_string(report_.final_release) +
+                            ", not 0: a reference was leaked");
+    }
+  }
+  if (callback_ != nullptr) {
+    callback_->AddRef();
+    const ULONG held = callback_->Release() - 1;  // minus the manager's own
+    if (held != 0) {
+      Violate("HS-109", "the handler still holds " + std::to_string(held) +
+                            " reference(s) to the progress callback after "
+                            "SetProgressCallback(NULL) and Release");
+    }
+    callback_->Release();
+    callback_ = nullptr;
+  }
+  std::lock_guard lock(state_->mu);
+  report_.violations = std::move(state_->violations);
+  state_->violations.clear();
+  report_.progress = std::move(state_->progress);
+  report_.errors = std::move(state_->errors);
+  report_.trace = std::move(state_->trace);
+}
+
+void Session::Abandon() {
+  End(Outcome::kAbandoned, E_UNEXPECTED);
+}
+
+}  // namespace syncmgr::reference::internal

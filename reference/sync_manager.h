@@ -1,0 +1,191 @@
+// File: reference/sync_manager.h
+//
+// The reference Sync Manager: a portable implementation of what Windows'
+// Synchronization Manager does behind CLSID_SyncMgr, as reference/SPEC.md
+// states it. One COM class answers ISyncMgrSynchronizeInvoke (UpdateItems,
+// UpdateAll) and ISyncMgrRegister (RegisterSyncMgrHandler, ...). Behind it is
+// one process-wide engine, as on Windows where the registrations live in the
+// system registry: every CLSID_SyncMgr object of a process sees the same
+// handler registrations and the same sessions.
+//
+// Hosts that link the reference (its unit tests, certify, the fuzzers, the
+// benchmarks) configure the engine and observe sessions through this header.
+// Anything that must judge the reference as a client would (the conformance
+// suite) reaches it only through COM.
+//
+// Example:
+//   syncmgr::reference::Options options;
+//   options.mode = syncmgr::reference::Mode::kSynchronous;
+//   syncmgr::reference::Configure(options);
+//   syncmgr::reference::SetSessionObserver(
+//       [](const syncmgr::reference::SessionReport& report) { ... });
+//   ComPtr<ISyncMgrSynchronizeInvoke> invoke;
+//   syncmgr::reference::CreateSyncManager(IID_ISyncMgrSynchronizeInvoke,
+//                                         invoke.PutVoid());
+//   invoke->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid, 3, cookie);
+//   syncmgr::reference::WaitForIdle(std::chrono::seconds(5));
+#ifndef SYNCMGR_REFERENCE_SYNC_MANAGER_H_
+#define SYNCMGR_REFERENCE_SYNC_MANAGER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "reference/mobsync/mobsync.h"
+
+namespace syncmgr::reference {
+
+// Where sessions run (SPEC.md UI-101).
+enum class Mode {
+  // The whole session runs inside UpdateItems / UpdateAll, on the caller's
+  // thread (completions may still arrive from other threads): deterministic,
+  // for tests and fuzzing.
+  kSynchronous,
+  // UpdateItems validates, copies the cookie, creates and initializes the
+  // handler, then queues the rest of the session to the engine's workers
+  // and returns; UpdateAll only queues. As on Windows.
+  kAsynchronous,
+};
+
+// What the headless stand-in for the Choice dialog decides (SPEC.md
+// UI-104). Called only when dwInvokeFlags lacks SYNCMGRINVOKE_STARTSYNC.
+struct Choice {
+  bool cancel = false;           // the user closed the dialog
+  std::vector<GUID> selected;    // the items to synchronize
+};
+using ChoicePolicy = std::function<Choice(DWORD invoke_flags,
+                                          const std::vector<SYNCMGRITEM>&)>;
+
+struct Options {
+  Mode mode = Mode::kAsynchronous;
+  // Largest cookie UpdateItems accepts; above it, E_OUTOFMEMORY (UI-107).
+  DWORD max_cookie_bytes = 1u << 20;
+  // How long the manager waits for PrepareForSyncCompleted,
+  // SynchronizeCompleted and ShowErrorCompleted before it ends the session
+  // as timed out (HS-112).
+  std::chrono::milliseconds completion_timeout{5000};
+  // Worker threads of the asynchronous mode.
+  int workers = 2;
+  // Sets SYNCMGRFLAG_MAYBOTHERUSER in Initialize's flags, and makes
+  // EnableModeless(TRUE) answer S_OK instead of S_FALSE.
+  bool may_bother_user = false;
+  // nullptr: select the items whose dwItemState is CHECKED.
+  ChoicePolicy choice;
+  // Items to skip: after PrepareForSync returns S_OK (and before
+  // PrepareForSyncCompleted) the manager calls SetItemStatus(id, SKIPPED)
+  // for each of these that was selected (HS-019/HS-020).
+  std::vector<GUID> skip_items;
+  // What Progress answers: S_OK, S_SYNCMGR_CANCELITEM or S_SYNCMGR_CANCELALL
+  // (CB-009).
+  HRESULT progress_answer = S_OK;
+  // After SynchronizeCompleted, call ShowError for every error the handler
+  // logged with SYNCMGRERRORFLAG_ENABLEJUMPTEXT and an ErrorID, as a user
+  // double-clicking it would (HS-022). A retry request
+  // (S_SYNCMGR_RETRYSYNC) runs PrepareForSync and Synchronize again, at
+  // most `max_retries` times per session.
+  bool show_errors = false;
+  int max_retries = 1;
+  // Record every call of the session as text in SessionReport::trace.
+  bool record_trace = false;
+};
+
+// How a session ended.
+enum class Outcome {
+  kCompleted,          // SynchronizeCompleted(S_OK) or skipped by design
+  kNothingSelected,    // no item selected: released without PrepareForSync
+  kCancelled,          // the Choice policy cancelled
+  kDeclined,           // Initialize returned S_FALSE
+  kCreateFailed,       // CoCreateInstance of the handler failed
+  kInitializeFailed,   // Initialize returned an error
+  kHandlerFailed,      // a handler method or completion reported an error
+  kTimedOut,           // a completion never came
+  kAbandoned,          // the engine shut down before the session ran
+};
+const char* OutcomeName(Outcome outcome);
+
+// A rule of SPEC.md the handler broke, as the manager saw it.
+struct Violation {
+  std::string requirement;  // e.g. "CB-002"
+  std::string message;
+};
+
+struct LoggedError {
+  DWORD level = 0;
+  std::u16string text;
+  bool has_info = false;
+  SYNCMGRLOGERRORINFO info{};
+};
+
+struct ProgressReport {
+  GUID item{};
+  SYNCMGRPROGRESSITEM progress{};  // lpcStatusText is not kept
+  std::u16string status_text;
+};
+
+struct SessionReport {
+  std::uint64_t id = 0;
+  GUID clsid{};
+  DWORD invoke_flags = 0;
+  DWORD syncmgr_flags = 0;        // as passed to Initialize
+  std::vector<BYTE> cookie;       // as passed to Initialize
+  bool from_update_all = false;
+  Outcome outcome = Outcome::kCompleted;
+  HRESULT result = S_OK;          // the HRESULT that decided the outcome
+  bool have_handler_info = false;
+  SYNCMGRHANDLERINFO handler_info{};
+  std::vector<SYNCMGRITEM> items;  // as enumerated (well-formed ones)
+  std::vector<GUID> selected;      // passed to PrepareForSync
+  int synchronize_calls = 0;
+  std::vector<ProgressReport> progress;
+  std::vector<LoggedError> errors;
+  std::vector<Violation> violations;
+  std::vector<std::string> trace;  // only with Options::record_trace
+  // Release's answer at the final release of the handler (0 = destroyed).
+  ULONG final_release = 0;
+};
+
+// Applies to sessions started after the call.
+void Configure(const Options& options);
+Options CurrentOptions();
+
+// Called once per session, after the handler's final Release, on the thread
+// that ended the session. Pass nullptr to remove.
+void SetSessionObserver(std::function<void(const SessionReport&)> observer);
+
+// Creates a CLSID_SyncMgr object (IUnknown, ISyncMgrSynchronizeInvoke,
+// ISyncMgrRegister).
+HRESULT CreateSyncManager(REFIID riid, void** ppv);
+
+// The class object for CLSID_SyncMgr (an IClassFactory), as an in-proc
+// server's DllGetClassObject hands it out.
+HRESULT GetSyncManagerClassObject(REFCLSID clsid, REFIID riid, void** ppv);
+
+// Waits until no session is queued or running. Returns false on timeout.
+bool WaitForIdle(std::chrono::milliseconds timeout);
+
+// Starts shutting down (SPEC.md UI-110): new requests get E_UNEXPECTED,
+// queued sessions are abandoned (their handlers released), running ones
+// finish. Returns when the workers have stopped.
+void Shutdown();
+
+// Waits for idle (bounded by the completion timeout), then clears every
+// registration, the shutdown state, the observer and the options (tests).
+void ResetForTesting();
+
+// Counters since the last reset.
+struct Statistics {
+  std::uint64_t sessions_started = 0;
+  std::uint64_t sessions_ended = 0;
+  std::uint64_t violations = 0;
+  // Violations by handlers calling a session's callback after it ended
+  // (process-wide, never reset).
+  std::uint64_t late_violations = 0;
+};
+Statistics GetStatistics();
+
+}  // namespace syncmgr::reference
+
+#endif  // SYNCMGR_REFERENCE_SYNC_MANAGER_H_

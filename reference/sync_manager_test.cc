@@ -1,0 +1,1259 @@
+// Unit tests of the reference Sync Manager, linked in, with GoogleMock
+// handlers registered with the host COM runtime. Every test names the
+// requirements of reference/SPEC.md it checks. Tests that can run in both
+// session modes are parameterised over them; none inspects a handler before
+// WaitForIdle says the session is over.
+#include "reference/sync_manager.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "reference/com/com.h"
+#include "reference/com/object.h"
+#include "reference/mobsync/guid.h"
+#include "reference/mobsync/hresult.h"
+#include "reference/testing/hresult_matchers.h"
+#include "reference/testing/mock_handler.h"
+#include "reference/testing/requirement.h"
+
+namespace syncmgr::reference {
+namespace {
+
+using ::syncmgr::com::ComPtr;
+using ::syncmgr::testing::HandlerMock;
+using ::syncmgr::testing::HresultIs;
+using ::syncmgr::testing::MakeItem;
+using ::syncmgr::testing::RegisteredHandler;
+using ::syncmgr::testing::TestGuid;
+using ::testing::_;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::InSequence;
+using ::testing::Invoke;
+using ::testing::IsEmpty;
+using ::testing::IsNull;
+using ::testing::NiceMock;
+using ::testing::NotNull;
+using ::testing::Return;
+using ::testing::SizeIs;
+using ::testing::StrictMock;
+using ::testing::UnorderedElementsAre;
+
+using namespace std::chrono_literals;
+
+const GUID kHandler = TestGuid(0x100);
+const GUID kOtherHandler = TestGuid(0x101);
+const GUID kUnregistered = TestGuid(0x1FF);
+constexpr auto kWait = 10s;
+
+// Calls UpdateItems through the vtable as C code would, so that the CLSID
+// can be a NULL pointer (REFCLSID is a pointer in the ABI).
+HRESULT UpdateItemsWithClsidPointer(ISyncMgrSynchronizeInvoke* invoke,
+                                    DWORD flags, const GUID* clsid,
+                                    DWORD cb_cookie, const BYTE* cookie) {
+  using Fn = HRESULT (*)(ISyncMgrSynchronizeInvoke*, DWORD, const GUID*,
+                         DWORD, const BYTE*);
+  void** vtable = *reinterpret_cast<void***>(invoke);
+  return reinterpret_cast<Fn>(vtable[3])(invoke, flags, clsid, cb_cookie,
+                                         cookie);
+}
+
+}  // namespace
+
+void PrintTo(Mode mode, std::ostream* os) {
+  *os << (mode == Mode::kSynchronous ? "synchronous" : "asynchronous");
+}
+
+namespace {
+
+std::string ModeName(const ::testing::TestParamInfo<Mode>& info) {
+  return info.param == Mode::kSynchronous ? "Synchronous" : "Asynchronous";
+}
+
+bool HasViolation(const SessionReport& report, const std::string& id) {
+  return std::any_of(report.violations.begin(), report.violations.end(),
+                     [&](const Violation& v) { return v.requirement == id; });
+}
+
+std::string ViolationText(const SessionReport& report) {
+  std::string text;
+  for (const Violation& v : report.violations) {
+    text += v.requirement + ": " + v.message + "\n";
+  }
+  return text.empty() ? "(no violations)" : text;
+}
+
+class ReferenceTest : public ::testing::TestWithParam<Mode> {
+ protected:
+  void SetUp() override {
+    ResetForTesting();
+    Reconfigure([](Options&) {});
+    SetSessionObserver([this](const SessionReport& report) {
+      std::lock_guard lock(mu_);
+      reports_.push_back(report);
+    });
+    ASSERT_THAT(CreateSyncManager(IID_ISyncMgrSynchronizeInvoke,
+                                  invoke_.PutVoid()),
+                HresultIs(S_OK));
+    ASSERT_THAT(invoke_.As(&register_), HresultIs(S_OK));
+    ASSERT_THAT(register_->RegisterSyncMgrHandler(kHandler, u"Mock", 0),
+                HresultIs(S_OK));
+    live_objects_ = com::LiveObjects();
+    task_memory_ = com::OutstandingTaskMemAllocations();
+  }
+
+  void TearDown() override {
+    EXPECT_TRUE(WaitForIdle(kWait)) << "sessions still running";
+    mock_.JoinThreads();
+    // COM-003: every handler, enumerator and callback object was released.
+    EXPECT_EQ(com::LiveObjects(), live_objects_) << "COM objects leaked";
+    EXPECT_EQ(com::OutstandingTaskMemAllocations(), task_memory_)
+        << "CoTaskMemAlloc blocks leaked";
+    com::SetTaskMemFailureHook(nullptr);
+    register_.Reset();
+    invoke_.Reset();
+    ResetForTesting();
+  }
+
+  void Reconfigure(const std::function<void(Options&)>& change) {
+    Options options;
+    options.mode = GetParam();
+    options.completion_timeout = 2s;
+    change(options);
+    Configure(options);
+  }
+
+  HRESULT Update(DWORD flags, const std::vector<BYTE>& cookie = {}) {
+    return invoke_->UpdateItems(flags, kHandler,
+                                static_cast<DWORD>(cookie.size()),
+                                cookie.empty() ? nullptr : cookie.data());
+  }
+
+  // The reports of every session so far, once all have ended.
+  std::vector<SessionReport> Reports() {
+    EXPECT_TRUE(WaitForIdle(kWait)) << "sessions still running";
+    std::lock_guard lock(mu_);
+    return reports_;
+  }
+  SessionReport OnlyReport() {
+    std::vector<SessionReport> reports = Reports();
+    EXPECT_THAT(reports, SizeIs(1));
+    return reports.empty() ? SessionReport() : reports.front();
+  }
+
+  NiceMock<HandlerMock> mock_;
+  RegisteredHandler registered_{kHandler, &mock_};
+  ComPtr<ISyncMgrSynchronizeInvoke> invoke_;
+  ComPtr<ISyncMgrRegister> register_;
+  std::mutex mu_;
+  std::vector<SessionReport> reports_;
+  long live_objects_ = 0;
+  long task_memory_ = 0;
+};
+
+#define MODES_TEST_SUITE(Suite)                                     \
+  using Suite = ReferenceTest;                                      \
+  INSTANTIATE_TEST_SUITE_P(Modes, Suite,                            \
+                           ::testing::Values(Mode::kSynchronous,    \
+                                             Mode::kAsynchronous), \
+                           ModeName)
+
+// ---------------------------------------------------------------------------
+// UpdateItems: arguments
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(UpdateItemsArguments);
+
+TEST_P(UpdateItemsArguments, DocumentedFlagCombinationsAreAccepted) {
+  REQUIREMENT("UI-003 UI-011 UI-106");
+  for (DWORD flags : {0u, 0x2u, 0x4u, 0x6u}) {
+    EXPECT_THAT(Update(flags), HresultIs(S_OK)) << "flags " << flags;
+  }
+  std::vector<SessionReport> reports = Reports();
+  ASSERT_THAT(reports, SizeIs(4));
+  for (const SessionReport& report : reports) {
+    EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+  }
+}
+
+TEST_P(UpdateItemsArguments, UnknownFlagBitsAreRejected) {
+  REQUIREMENT("UI-105");
+  EXPECT_CALL(mock_, Created()).Times(0);
+  for (DWORD flags : {0x1u, 0x3u, 0x7u, 0x8u, 0x100u, 0x80000000u,
+                      0xFFFFFFFFu, 0xFFFFFFF9u}) {
+    EXPECT_THAT(Update(flags), HresultIs(E_INVALIDARG)) << "flags " << flags;
+  }
+  EXPECT_THAT(Reports(), IsEmpty());
+}
+
+TEST_P(UpdateItemsArguments, NullClsidPointerIsRejected) {
+  REQUIREMENT("UI-109");
+  EXPECT_CALL(mock_, Created()).Times(0);
+  EXPECT_THAT(UpdateItemsWithClsidPointer(invoke_.Get(), 0, nullptr, 0,
+                                          nullptr),
+              HresultIs(E_INVALIDARG));
+  EXPECT_THAT(Reports(), IsEmpty());
+}
+
+TEST_P(UpdateItemsArguments, ClsidNullAndUnregisteredClsidsAreRejected) {
+  REQUIREMENT("UI-002 UI-109");
+  EXPECT_CALL(mock_, Created()).Times(0);
+  const BYTE cookie[] = {1, 2, 3};
+  EXPECT_THAT(invoke_->UpdateItems(0, CLSID_NULL, 3, cookie),
+              HresultIs(E_INVALIDARG));
+  EXPECT_THAT(invoke_->UpdateItems(0, kUnregistered, 3, cookie),
+              HresultIs(E_INVALIDARG));
+  // Creatable through COM is not enough: it must be registered with us.
+  NiceMock<HandlerMock> other;
+  RegisteredHandler creatable(kOtherHandler, &other);
+  EXPECT_CALL(other, Created()).Times(0);
+  EXPECT_THAT(invoke_->UpdateItems(0, kOtherHandler, 3, cookie),
+              HresultIs(E_INVALIDARG));
+  EXPECT_THAT(Reports(), IsEmpty());
+}
+
+TEST_P(UpdateItemsArguments, NonZeroSizeWithNullCookieIsRejected) {
+  REQUIREMENT("UI-103 UI-006 UI-015");
+  EXPECT_CALL(mock_, Created()).Times(0);
+  for (DWORD size : {1u, 16u, 0xFFFFFFFFu}) {
+    EXPECT_THAT(invoke_->UpdateItems(0, kHandler, size, nullptr),
+                HresultIs(E_INVALIDARG))
+        << "cbCookie " << size;
+  }
+  EXPECT_THAT(Reports(), IsEmpty());
+}
+
+TEST_P(UpdateItemsArguments, EmptyCookieReachesHandlerAsZeroAndNull) {
+  REQUIREMENT("UI-102 UI-104 UI-015");
+  EXPECT_CALL(mock_, Initialize(0, _, 0, IsNull())).Times(2);
+  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler, 0,
+                                   nullptr),
+              HresultIs(S_OK));
+  // cbCookie 0 with a pointer: the pointer is never read (this one would
+  // fault if it were).
+  const BYTE* never_read = reinterpret_cast<const BYTE*>(0x10);
+  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler, 0,
+                                   never_read),
+              HresultIs(S_OK));
+  for (const SessionReport& report : Reports()) {
+    EXPECT_THAT(report.cookie, IsEmpty());
+  }
+}
+
+TEST_P(UpdateItemsArguments, CookieLargerThanTheCapIsOutOfMemory) {
+  REQUIREMENT("UI-107");
+  Reconfigure([](Options& o) { o.max_cookie_bytes = 16; });
+  EXPECT_CALL(mock_, Initialize(0, _, 16, NotNull())).Times(1);
+  std::vector<BYTE> cookie(17, 0xAB);
+  EXPECT_THAT(invoke_->UpdateItems(0, kHandler, 17, cookie.data()),
+              HresultIs(E_OUTOFMEMORY));
+  EXPECT_THAT(invoke_->UpdateItems(0, kHandler, 16, cookie.data()),
+              HresultIs(S_OK));
+  EXPECT_THAT(Reports(), SizeIs(1));
+}
+
+TEST_P(UpdateItemsArguments, DefaultCapIsOneMebibyte) {
+  REQUIREMENT("UI-107");
+  EXPECT_EQ(CurrentOptions().max_cookie_bytes, 1u << 20);
+  std::vector<BYTE> cookie((1u << 20) + 1, 0x5A);
+  EXPECT_THAT(invoke_->UpdateItems(0, kHandler, (1u << 20) + 1, cookie.data()),
+              HresultIs(E_OUTOFMEMORY));
+  EXPECT_THAT(invoke_->UpdateItems(0, kHandler, 1u << 20, cookie.data()),
+              HresultIs(S_OK));
+  ASSERT_THAT(Reports(), SizeIs(1));
+}
+
+TEST_P(UpdateItemsArguments, AllocationFailureIsOutOfMemory) {
+  REQUIREMENT("UI-107");
+  EXPECT_CALL(mock_, Created()).Times(0);
+  com::SetTaskMemFailureHook([](SIZE_T) { return true; });
+  const BYTE cookie[] = {1};
+  EXPECT_THAT(invoke_->UpdateItems(0, kHandler, 1, cookie),
+              HresultIs(E_OUTOFMEMORY));
+  com::SetTaskMemFailureHook(nullptr);
+  EXPECT_THAT(Reports(), IsEmpty());
+}
+
+TEST_P(UpdateItemsArguments, FirstFailingCheckDecides) {
+  REQUIREMENT("UI-113");
+  Reconfigure([](Options& o) { o.max_cookie_bytes = 4; });
+  std::vector<BYTE> big(8, 1);
+  // Flags before the CLSID, the CLSID before the cookie, the pointer check
+  // before the cap.
+  EXPECT_THAT(invoke_->UpdateItems(0x1, kUnregistered, 8, nullptr),
+              HresultIs(E_INVALIDARG));
+  EXPECT_THAT(invoke_->UpdateItems(0, kUnregistered, 8, big.data()),
+              HresultIs(E_INVALIDARG));
+  EXPECT_THAT(invoke_->UpdateItems(0, kHandler, 8, nullptr),
+              HresultIs(E_INVALIDARG));
+  EXPECT_THAT(invoke_->UpdateItems(0, kHandler, 8, big.data()),
+              HresultIs(E_OUTOFMEMORY));
+  // A manager that is shutting down refuses everything first.
+  Shutdown();
+  EXPECT_THAT(invoke_->UpdateItems(0x1, kUnregistered, 8, nullptr),
+              HresultIs(E_UNEXPECTED));
+  EXPECT_THAT(Reports(), IsEmpty());
+}
+
+TEST_P(UpdateItemsArguments, ShutDownManagerReturnsUnexpected) {
+  REQUIREMENT("UI-110 UI-013");
+  Shutdown();
+  EXPECT_CALL(mock_, Created()).Times(0);
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(E_UNEXPECTED));
+  EXPECT_THAT(invoke_->UpdateAll(), HresultIs(E_UNEXPECTED));
+  EXPECT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, nullptr, 0),
+              HresultIs(E_UNEXPECTED));
+  EXPECT_THAT(Reports(), IsEmpty());
+}
+
+// ---------------------------------------------------------------------------
+// UpdateItems: the cookie
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(CookieHandling);
+
+TEST_P(CookieHandling, HandlerReceivesExactBytesAfterCallerFreedThem) {
+  REQUIREMENT("UI-007 UI-008 UI-108 UI-006");
+  const std::vector<BYTE> expected = {0x00, 0xFF, 0x10, 0x20, 0x00, 0x7F,
+                                      0x80, 0x01};
+  std::vector<BYTE> seen_in_initialize;
+  std::vector<BYTE> seen_in_synchronize;
+  const BYTE* handed = nullptr;
+  DWORD handed_size = 0;
+  EXPECT_CALL(mock_, Initialize(0, _, 8, NotNull()))
+      .WillOnce(Invoke([&](DWORD, DWORD, DWORD cb, const BYTE* cookie) {
+        seen_in_initialize.assign(cookie, cookie + cb);
+        handed = cookie;
+        handed_size = cb;
+        return S_OK;
+      }));
+  EXPECT_CALL(mock_, Synchronize(_)).WillOnce(Invoke([&](HWND) {
+    // UI-108: the copy stays valid and unchanged until the handler is
+    // released, long after the caller's buffer is gone.
+    seen_in_synchronize.assign(handed, handed + handed_size);
+    mock_.callback()->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  auto* buffer = new BYTE[expected.size()];
+  std::memcpy(buffer, expected.data(), expected.size());
+  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler,
+                                   static_cast<DWORD>(expected.size()),
+                                   buffer),
+              HresultIs(S_OK));
+  std::memset(buffer, 0xEE, expected.size());  // the caller reuses it...
+  delete[] buffer;                             // ...and frees it at once
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(seen_in_initialize, expected);
+  EXPECT_EQ(seen_in_synchronize, expected);
+  EXPECT_EQ(report.cookie, expected);
+}
+
+TEST_P(CookieHandling, EveryByteValueAndSizesUpToTheCap) {
+  REQUIREMENT("UI-008 UI-108");
+  Reconfigure([](Options& o) { o.max_cookie_bytes = 4096; });
+  std::vector<std::vector<BYTE>> cookies;
+  for (size_t size : {1u, 2u, 16u, 255u, 4096u}) {
+    std::vector<BYTE> cookie(size);
+    for (size_t i = 0; i < size; ++i) cookie[i] = static_cast<BYTE>(i * 7);
+    cookies.push_back(cookie);
+  }
+  std::mutex mu;
+  std::vector<std::vector<BYTE>> received;
+  ON_CALL(mock_, Initialize)
+      .WillByDefault(Invoke([&](DWORD, DWORD, DWORD cb, const BYTE* cookie) {
+        std::lock_guard lock(mu);
+        received.emplace_back(cookie, cookie + cb);
+        return S_OK;
+      }));
+  for (const auto& cookie : cookies) {
+    EXPECT_THAT(Update(0, cookie), HresultIs(S_OK));
+  }
+  EXPECT_THAT(Reports(), SizeIs(cookies.size()));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(received, cookies);
+}
+
+TEST_P(CookieHandling, InitializeGetsTheInvokeEventAndReservedZero) {
+  REQUIREMENT("UI-009 UI-114 HS-002 HS-003");
+  DWORD flags_seen = 0xFFFFFFFF;
+  EXPECT_CALL(mock_, Initialize(0, _, 3, NotNull()))
+      .WillOnce(Invoke([&](DWORD, DWORD flags, DWORD, const BYTE*) {
+        flags_seen = flags;
+        return S_OK;
+      }));
+  EXPECT_THAT(Update(0, {1, 2, 3}), HresultIs(S_OK));
+  OnlyReport();
+  EXPECT_EQ(flags_seen & SYNCMGRFLAG_EVENTMASK, DWORD{SYNCMGRFLAG_INVOKE});
+  EXPECT_EQ(flags_seen & SYNCMGRFLAG_SETTINGS, 0u);
+  EXPECT_EQ(flags_seen & SYNCMGRFLAG_MAYBOTHERUSER, 0u);
+
+  Reconfigure([](Options& o) { o.may_bother_user = true; });
+  EXPECT_CALL(mock_, Initialize(0, _, 0, IsNull()))
+      .WillOnce(Invoke([&](DWORD, DWORD flags, DWORD, const BYTE*) {
+        flags_seen = flags;
+        return S_OK;
+      }));
+  EXPECT_THAT(Update(0), HresultIs(S_OK));
+  EXPECT_THAT(Reports(), SizeIs(2));
+  EXPECT_EQ(flags_seen, DWORD{SYNCMGRFLAG_INVOKE | SYNCMGRFLAG_MAYBOTHERUSER});
+}
+
+// ---------------------------------------------------------------------------
+// UpdateItems: return codes decided by the handler
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(UpdateItemsReturnCodes);
+
+TEST_P(UpdateItemsReturnCodes, SuccessfulSessionReturnsSOk) {
+  REQUIREMENT("UI-001 UI-011 UI-118");
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+  EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
+  EXPECT_EQ(report.clsid, kHandler);
+  EXPECT_EQ(report.synchronize_calls, 1);
+}
+
+TEST_P(UpdateItemsReturnCodes, InitializeFailureIsEFail) {
+  REQUIREMENT("UI-012 UI-111 HS-001");
+  for (HRESULT failure : {E_OUTOFMEMORY, E_UNEXPECTED, E_INVALIDARG}) {
+    EXPECT_CALL(mock_, Initialize).WillOnce(Return(failure));
+    EXPECT_CALL(mock_, GetHandlerInfo).Times(0);
+    EXPECT_CALL(mock_, SetProgressCallback).Times(0);
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(E_FAIL))
+        << DescribeHresult(failure);
+  }
+  for (const SessionReport& report : Reports()) {
+    EXPECT_EQ(report.outcome, Outcome::kInitializeFailed);
+    EXPECT_EQ(report.final_release, 0u);
+  }
+  EXPECT_EQ(mock_.objects_alive(), 0);
+}
+
+TEST_P(UpdateItemsReturnCodes, HandlerThatCannotBeCreatedIsEFail) {
+  REQUIREMENT("UI-012 UI-111");
+  ASSERT_THAT(register_->RegisterSyncMgrHandler(kUnregistered, nullptr, 0),
+              HresultIs(S_OK));  // registered, but no COM class behind it
+  EXPECT_THAT(invoke_->UpdateItems(0, kUnregistered, 0, nullptr),
+              HresultIs(E_FAIL));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCreateFailed);
+  EXPECT_THAT(report.result, HresultIs(REGDB_E_CLASSNOTREG));
+}
+
+TEST_P(UpdateItemsReturnCodes, DecliningHandlerIsReleasedAndCallSucceeds) {
+  REQUIREMENT("UI-112 HS-001");
+  {
+    InSequence order;
+    EXPECT_CALL(mock_, Created());
+    EXPECT_CALL(mock_, Initialize).WillOnce(Return(S_FALSE));
+    EXPECT_CALL(mock_, Destroyed());
+  }
+  EXPECT_CALL(mock_, GetHandlerInfo).Times(0);
+  EXPECT_CALL(mock_, SetProgressCallback).Times(0);
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  EXPECT_EQ(OnlyReport().outcome, Outcome::kDeclined);
+}
+
+// ---------------------------------------------------------------------------
+// The handler lifecycle as the manager drives it
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(HandlerLifecycle);
+
+TEST_P(HandlerLifecycle, CallsComeInTheSpecifiedOrder) {
+  REQUIREMENT("HS-101 HS-010 HS-011 HS-016 UI-004 UI-117 ST-001");
+  StrictMock<HandlerMock> strict;
+  strict.items = {MakeItem(TestGuid(1), u"checked"),
+                  MakeItem(TestGuid(2), u"unchecked",
+                           SYNCMGRITEMSTATE_UNCHECKED),
+                  MakeItem(TestGuid(3), u"checked too")};
+  ASSERT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, nullptr, 0),
+              HresultIs(S_OK));
+  RegisteredHandler registered(kOtherHandler, &strict);
+  {
+    InSequence order;
+    EXPECT_CALL(strict, Created());
+    EXPECT_CALL(strict, Initialize(0, _, 0, IsNull()));
+    EXPECT_CALL(strict, GetHandlerInfo(NotNull()));
+    EXPECT_CALL(strict, EnumSyncMgrItems(NotNull()));
+    EXPECT_CALL(strict, SetProgressCallback(NotNull()));
+    EXPECT_CALL(strict, PrepareForSync(2, NotNull(), IsNull(), _));
+    EXPECT_CALL(strict, Synchronize(IsNull()));
+    EXPECT_CALL(strict, SetProgressCallback(IsNull()));
+    EXPECT_CALL(strict, Destroyed());
+  }
+  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kOtherHandler, 0,
+                                   nullptr),
+              HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+  EXPECT_THAT(report.selected, ElementsAre(TestGuid(1), TestGuid(3)));
+  EXPECT_THAT(strict.prepared_items(), ElementsAre(TestGuid(1), TestGuid(3)));
+  EXPECT_EQ(report.final_release, 0u);
+}
+
+TEST_P(HandlerLifecycle, NoSelectedItemMeansNoPrepareForSync) {
+  REQUIREMENT("HS-014 UI-117");
+  mock_.items = {MakeItem(TestGuid(1), u"off", SYNCMGRITEMSTATE_UNCHECKED)};
+  EXPECT_CALL(mock_, SetProgressCallback).Times(0);
+  EXPECT_CALL(mock_, PrepareForSync).Times(0);
+  EXPECT_CALL(mock_, Synchronize).Times(0);
+  EXPECT_CALL(mock_, Destroyed());
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  EXPECT_EQ(OnlyReport().outcome, Outcome::kNothingSelected);
+}
+
+TEST_P(HandlerLifecycle, ChoicePolicyDecidesWithoutStartSync) {
+  REQUIREMENT("UI-005 UI-106 UI-004");
+  std::vector<DWORD> asked;
+  Reconfigure([&](Options& o) {
+    o.choice = [&](DWORD flags, const std::vector<SYNCMGRITEM>& items) {
+      asked.push_back(flags);
+      Choice choice;
+      choice.selected = {items.back().ItemID, TestGuid(0x77)};  // unknown id
+      return choice;
+    };
+  });
+  EXPECT_THAT(Update(0), HresultIs(S_OK));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_MINIMIZED), HresultIs(S_OK));
+  // STARTSYNC skips the Choice step.
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC | SYNCMGRINVOKE_MINIMIZED),
+              HresultIs(S_OK));
+  std::vector<SessionReport> reports = Reports();
+  ASSERT_THAT(reports, SizeIs(3));
+  EXPECT_THAT(asked, ElementsAre(0u, DWORD{SYNCMGRINVOKE_MINIMIZED}));
+  std::sort(reports.begin(), reports.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  EXPECT_THAT(reports[0].selected, ElementsAre(TestGuid(2)));
+  EXPECT_THAT(reports[1].selected, ElementsAre(TestGuid(2)));
+  EXPECT_THAT(reports[2].selected, ElementsAre(TestGuid(1), TestGuid(2)));
+}
+
+TEST_P(HandlerLifecycle, CancelledChoiceReleasesWithoutPrepare) {
+  REQUIREMENT("UI-106");
+  Reconfigure([](Options& o) {
+    o.choice = [](DWORD, const std::vector<SYNCMGRITEM>&) {
+      Choice choice;
+      choice.cancel = true;
+      return choice;
+    };
+  });
+  EXPECT_CALL(mock_, PrepareForSync).Times(0);
+  EXPECT_CALL(mock_, Destroyed());
+  EXPECT_THAT(Update(0), HresultIs(S_OK));
+  EXPECT_EQ(OnlyReport().outcome, Outcome::kCancelled);
+}
+
+TEST_P(HandlerLifecycle, RefusedPrepareForSyncEndsWithoutSynchronize) {
+  REQUIREMENT("HS-102 HS-013 CB-002");
+  for (HRESULT refusal : {S_FALSE, E_OUTOFMEMORY}) {
+    EXPECT_CALL(mock_, PrepareForSync).WillOnce(Return(refusal));
+    EXPECT_CALL(mock_, Synchronize).Times(0);
+    EXPECT_CALL(mock_, SetProgressCallback(IsNull()));
+    EXPECT_CALL(mock_, SetProgressCallback(NotNull()));
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+    ASSERT_TRUE(WaitForIdle(kWait));
+    ::testing::Mock::VerifyAndClearExpectations(&mock_);
+  }
+  for (const SessionReport& report : Reports()) {
+    EXPECT_EQ(report.outcome, Outcome::kHandlerFailed);
+    EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
+  }
+}
+
+TEST_P(HandlerLifecycle, FailedPrepareCompletionEndsWithoutSynchronize) {
+  REQUIREMENT("HS-015 CB-001");
+  EXPECT_CALL(mock_, PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
+                                                         DWORD) {
+    mock_.callback()->PrepareForSyncCompleted(E_FAIL);
+    return S_OK;
+  }));
+  EXPECT_CALL(mock_, Synchronize).Times(0);
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kHandlerFailed);
+  EXPECT_THAT(report.result, HresultIs(E_FAIL));
+}
+
+TEST_P(HandlerLifecycle, CompletionsMayComeFromOtherThreadsLater) {
+  REQUIREMENT("HS-012 HS-016 HS-025 CB-104");
+  std::atomic<bool> synchronize_called{false};
+  EXPECT_CALL(mock_, PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
+                                                         DWORD) {
+    auto callback = mock_.callback();
+    mock_.RunOnThread([callback, &synchronize_called] {
+      std::this_thread::sleep_for(20ms);
+      // HS-015: Synchronize only after PrepareForSyncCompleted.
+      EXPECT_FALSE(synchronize_called.load());
+      EXPECT_THAT(callback->PrepareForSyncCompleted(S_OK), HresultIs(S_OK));
+    });
+    return S_OK;
+  }));
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    synchronize_called = true;
+    auto callback = mock_.callback();
+    mock_.RunOnThread([callback] {
+      std::this_thread::sleep_for(20ms);
+      EXPECT_THAT(callback->SynchronizeCompleted(S_OK), HresultIs(S_OK));
+    });
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+}
+
+TEST_P(HandlerLifecycle, MissingCompletionTimesOut) {
+  REQUIREMENT("HS-112 HS-010");
+  Reconfigure([](Options& o) { o.completion_timeout = 50ms; });
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Return(S_OK));  // never completes
+  EXPECT_CALL(mock_, SetProgressCallback(IsNull()));
+  EXPECT_CALL(mock_, SetProgressCallback(NotNull()));
+  EXPECT_CALL(mock_, Destroyed());
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kTimedOut);
+  EXPECT_TRUE(HasViolation(report, "HS-112")) << ViolationText(report);
+}
+
+TEST_P(HandlerLifecycle, SkippedItemsGetSetItemStatusInsideTheWindow) {
+  REQUIREMENT("HS-019 HS-020 HS-104");
+  Reconfigure([](Options& o) { o.skip_items = {TestGuid(2)}; });
+  // PrepareForSync returns without completing; the manager may then skip.
+  EXPECT_CALL(mock_, PrepareForSync).WillOnce(Return(S_OK));
+  EXPECT_CALL(mock_, SetItemStatus(TestGuid(2), DWORD{SYNCMGRSTATUS_SKIPPED}))
+      .WillOnce(Invoke([&](const GUID&, DWORD) {
+        mock_.callback()->PrepareForSyncCompleted(S_OK);
+        return S_OK;
+      }));
+  EXPECT_CALL(mock_, SetItemStatus(TestGuid(1), _)).Times(0);
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+}
+
+TEST_P(HandlerLifecycle, NoSetItemStatusOnceTheWindowClosed) {
+  REQUIREMENT("HS-019 HS-104");
+  Reconfigure([](Options& o) { o.skip_items = {TestGuid(1)}; });
+  // Completions come before the methods return: no window is open.
+  EXPECT_CALL(mock_, SetItemStatus).Times(0);
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  EXPECT_EQ(OnlyReport().outcome, Outcome::kCompleted);
+}
+
+TEST_P(HandlerLifecycle, ShowErrorRetryRunsPrepareAndSynchronizeAgain) {
+  REQUIREMENT("HS-022 CB-005 CB-006 CB-007 CB-103 CB-012");
+  Reconfigure([](Options& o) { o.show_errors = true; });
+  const GUID error_id = TestGuid(0x500);
+  EXPECT_CALL(mock_, Synchronize)
+      .WillOnce(Invoke([&](HWND) {
+        SYNCMGRLOGERRORINFO info{};
+        info.cbSize = sizeof info;
+        info.mask = SYNCMGRLOGERROR_ERRORID | SYNCMGRLOGERROR_ERRORFLAGS;
+        info.dwSyncMgrErrorFlags = SYNCMGRERRORFLAG_ENABLEJUMPTEXT;
+        info.ErrorID = error_id;
+        EXPECT_THAT(mock_.callback()->LogError(SYNCMGRLOGLEVEL_ERROR,
+                                               u"failed", &info),
+                    HresultIs(S_OK));
+        mock_.callback()->SynchronizeCompleted(S_OK);
+        return S_OK;
+      }))
+      .WillOnce(Invoke([&](HWND) {
+        mock_.callback()->SynchronizeCompleted(S_OK);
+        return S_OK;
+      }));
+  EXPECT_CALL(mock_, ShowError(IsNull(), error_id))
+      .WillOnce(Invoke([&](HWND, const GUID&) {
+        GUID retry[] = {TestGuid(2)};
+        EXPECT_THAT(
+            mock_.callback()->ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, 1, retry),
+            HresultIs(S_OK));
+        retry[0] = TestGuid(0x99);  // CB-007: the manager kept a copy
+        return S_OK;
+      }));
+  EXPECT_CALL(mock_, PrepareForSync(2, _, _, _));
+  EXPECT_CALL(mock_, PrepareForSync(1, _, _, _));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+  EXPECT_EQ(report.synchronize_calls, 2);
+  EXPECT_THAT(mock_.prepared_items(), ElementsAre(TestGuid(2)));
+  ASSERT_THAT(report.errors, SizeIs(1));
+  EXPECT_EQ(report.errors[0].text, u"failed");
+}
+
+TEST_P(HandlerLifecycle, HandlerUnregisteredDuringSessionFinishesNormally) {
+  REQUIREMENT("REG-102 REG-006");
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    EXPECT_THAT(register_->UnregisterSyncMgrHandler(kHandler, 0),
+                HresultIs(S_OK));
+    mock_.callback()->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  EXPECT_EQ(OnlyReport().outcome, Outcome::kCompleted);
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(E_INVALIDARG));
+}
+
+// ---------------------------------------------------------------------------
+// Protocol violations by the handler, seen through the callback
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(CallbackChecks);
+
+TEST_P(CallbackChecks, SecondCompletionIsUnexpected) {
+  REQUIREMENT("HS-108 CB-101");
+  HRESULT second = S_OK;
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    EXPECT_THAT(mock_.callback()->SynchronizeCompleted(S_OK), HresultIs(S_OK));
+    second = mock_.callback()->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_THAT(second, HresultIs(E_UNEXPECTED));
+  EXPECT_TRUE(HasViolation(report, "HS-108")) << ViolationText(report);
+}
+
+TEST_P(CallbackChecks, CompletionAfterRefusalIsUnexpected) {
+  REQUIREMENT("CB-002 CB-003");
+  EXPECT_CALL(mock_, PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
+                                                         DWORD) {
+    mock_.callback()->PrepareForSyncCompleted(S_OK);
+    return S_FALSE;  // and yet it completed
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_TRUE(HasViolation(report, "CB-002")) << ViolationText(report);
+}
+
+TEST_P(CallbackChecks, UnsolicitedCompletionsAreUnexpected) {
+  REQUIREMENT("CB-004 CB-005 CB-101");
+  EXPECT_CALL(mock_, PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
+                                                         DWORD) {
+    auto cb = mock_.callback();
+    EXPECT_THAT(cb->ShowPropertiesCompleted(S_OK), HresultIs(E_UNEXPECTED));
+    EXPECT_THAT(cb->ShowErrorCompleted(S_OK, 0, nullptr),
+                HresultIs(E_UNEXPECTED));
+    EXPECT_THAT(cb->SynchronizeCompleted(S_OK), HresultIs(E_UNEXPECTED));
+    cb->PrepareForSyncCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_TRUE(HasViolation(report, "CB-004")) << ViolationText(report);
+  EXPECT_TRUE(HasViolation(report, "CB-101")) << ViolationText(report);
+  EXPECT_EQ(report.outcome, Outcome::kCompleted);
+}
+
+struct ProgressCase {
+  const char* what;
+  DWORD cb_size;
+  UINT mask;
+  DWORD status;
+  INT value;
+  INT max;
+  bool known_item;
+  HRESULT expected;
+  const char* requirement;  // nullptr: no violation
+};
+
+TEST_P(CallbackChecks, ProgressArgumentsAreChecked) {
+  REQUIREMENT("CB-009 CB-102 CB-105 CB-107 ST-004 HS-017");
+  constexpr UINT kAll = 0xF;
+  const ProgressCase cases[] = {
+      {"well formed", 32, kAll, SYNCMGRSTATUS_UPDATING, 1, 10, true, S_OK,
+       nullptr},
+      {"empty mask", 32, 0, 0, 0, 0, true, S_OK, nullptr},
+      {"wrong cbSize", 24, kAll, SYNCMGRSTATUS_UPDATING, 1, 10, true,
+       E_INVALIDARG, "CB-102"},
+      {"unknown mask bit", 32, 0x10, 0, 0, 0, true, E_INVALIDARG, "CB-102"},
+      {"unknown status", 32, SYNCMGRPROGRESSITEM_STATUSTYPE, 0x42, 0, 0, true,
+       E_INVALIDARG, "CB-102"},
+      {"value above max", 32, kAll, SYNCMGRSTATUS_UPDATING, 11, 10, true,
+       E_INVALIDARG, "CB-105"},
+      {"negative value", 32, SYNCMGRPROGRESSITEM_PROGVALUE, 0, -1, 0, true,
+       E_INVALIDARG, "CB-105"},
+      {"item never enumerated", 32, 0, 0, 0, 0, false, E_INVALIDARG, "CB-107"},
+  };
+  for (const ProgressCase& c : cases) {
+    SCOPED_TRACE(c.what);
+    HRESULT answer = S_OK;
+    EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+      SYNCMGRPROGRESSITEM item{};
+      item.cbSize = c.cb_size;
+      item.mask = c.mask;
+      item.lpcStatusText = u"working";
+      item.dwStatusType = c.status;
+      item.iProgValue = c.value;
+      item.iMaxValue = c.max;
+      answer = mock_.callback()->Progress(
+          c.known_item ? TestGuid(1) : TestGuid(0x42), &item);
+      mock_.callback()->SynchronizeCompleted(S_OK);
+      return S_OK;
+    }));
+    {
+      std::lock_guard lock(mu_);
+      reports_.clear();
+    }
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+    const SessionReport report = OnlyReport();
+    EXPECT_THAT(answer, HresultIs(c.expected));
+    if (c.requirement == nullptr) {
+      EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
+      ASSERT_THAT(report.progress, SizeIs(1));
+    } else {
+      EXPECT_TRUE(HasViolation(report, c.requirement)) << ViolationText(report);
+    }
+  }
+}
+
+TEST_P(CallbackChecks, ProgressAnswersCancellation) {
+  REQUIREMENT("CB-009");
+  for (HRESULT answer : {S_SYNCMGR_CANCELITEM, S_SYNCMGR_CANCELALL}) {
+    Reconfigure([&](Options& o) { o.progress_answer = answer; });
+    HRESULT got = S_OK;
+    EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+      SYNCMGRPROGRESSITEM item{};
+      item.cbSize = sizeof item;
+      got = mock_.callback()->Progress(TestGuid(1), &item);
+      mock_.callback()->SynchronizeCompleted(S_OK);
+      return S_OK;
+    }));
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+    ASSERT_TRUE(WaitForIdle(kWait));
+    EXPECT_THAT(got, HresultIs(answer));
+  }
+}
+
+TEST_P(CallbackChecks, LogErrorAndDeleteLogError) {
+  REQUIREMENT("CB-011 CB-012 CB-013 CB-102 CB-107 CB-015");
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    auto cb = mock_.callback();
+    SYNCMGRLOGERRORINFO info{};
+    info.cbSize = sizeof info;
+    info.mask = SYNCMGRLOGERROR_ERRORID | SYNCMGRLOGERROR_ITEMID;
+    info.ErrorID = TestGuid(0x600);
+    info.ItemID = TestGuid(1);
+    EXPECT_THAT(cb->LogError(SYNCMGRLOGLEVEL_INFORMATION, u"a", nullptr),
+                HresultIs(S_OK));
+    EXPECT_THAT(cb->LogError(SYNCMGRLOGLEVEL_WARNING, u"b", &info),
+                HresultIs(S_OK));
+    EXPECT_THAT(cb->LogError(0, u"level 0", nullptr), HresultIs(E_INVALIDARG));
+    EXPECT_THAT(cb->LogError(4, u"level 4", nullptr), HresultIs(E_INVALIDARG));
+    EXPECT_THAT(cb->LogError(SYNCMGRLOGLEVEL_ERROR, nullptr, nullptr),
+                HresultIs(E_INVALIDARG));
+    SYNCMGRLOGERRORINFO bad = info;
+    bad.cbSize = 40;
+    EXPECT_THAT(cb->LogError(SYNCMGRLOGLEVEL_ERROR, u"c", &bad),
+                HresultIs(E_INVALIDARG));
+    bad = info;
+    bad.ItemID = TestGuid(0x43);
+    EXPECT_THAT(cb->LogError(SYNCMGRLOGLEVEL_ERROR, u"d", &bad),
+                HresultIs(E_INVALIDARG));
+    // Deleting one error by id, then every error with GUID_NULL.
+    EXPECT_THAT(cb->DeleteLogError(TestGuid(0x600), 0), HresultIs(S_OK));
+    EXPECT_THAT(cb->LogError(SYNCMGRLOGLEVEL_ERROR, u"e", nullptr),
+                HresultIs(S_OK));
+    EXPECT_THAT(cb->DeleteLogError(GUID_NULL, 0), HresultIs(S_OK));
+    EXPECT_THAT(cb->LogError(SYNCMGRLOGLEVEL_ERROR, u"kept", nullptr),
+                HresultIs(S_OK));
+    EXPECT_THAT(cb->DeleteLogError(GUID_NULL, 1), HresultIs(E_INVALIDARG));
+    cb->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  ASSERT_THAT(report.errors, SizeIs(1));
+  EXPECT_EQ(report.errors[0].text, u"kept");
+  EXPECT_TRUE(HasViolation(report, "CB-102")) << ViolationText(report);
+  EXPECT_TRUE(HasViolation(report, "CB-107")) << ViolationText(report);
+}
+
+TEST_P(CallbackChecks, EnableModelessAndEstablishConnection) {
+  REQUIREMENT("CB-008 CB-106 CB-014");
+  for (bool may_bother : {false, true}) {
+    Reconfigure([&](Options& o) { o.may_bother_user = may_bother; });
+    HRESULT enable = E_FAIL, disable = E_FAIL, dial = E_FAIL, named = E_FAIL,
+            reserved = S_OK;
+    EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+      auto cb = mock_.callback();
+      enable = cb->EnableModeless(TRUE);
+      disable = cb->EnableModeless(FALSE);
+      dial = cb->EstablishConnection(nullptr, 0);
+      named = cb->EstablishConnection(u"Office VPN", 0);
+      reserved = cb->EstablishConnection(nullptr, 7);
+      cb->SynchronizeCompleted(S_OK);
+      return S_OK;
+    }));
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+    ASSERT_TRUE(WaitForIdle(kWait));
+    EXPECT_THAT(enable, HresultIs(may_bother ? S_OK : S_FALSE));
+    EXPECT_THAT(disable, HresultIs(S_OK));
+    EXPECT_THAT(dial, HresultIs(S_OK));
+    EXPECT_THAT(named, HresultIs(S_OK));
+    EXPECT_THAT(reserved, HresultIs(E_INVALIDARG));
+  }
+}
+
+TEST_P(CallbackChecks, CallbackUsedAfterTheSessionIsUnexpected) {
+  REQUIREMENT("HS-111 HS-109");
+  ComPtr<ISyncMgrSynchronizeCallback> kept;
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    kept = mock_.callback();  // a leaked reference to the callback
+    kept->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_TRUE(HasViolation(report, "HS-109")) << ViolationText(report);
+  const std::uint64_t late_before = GetStatistics().late_violations;
+  SYNCMGRPROGRESSITEM item{};
+  item.cbSize = sizeof item;
+  EXPECT_THAT(kept->Progress(TestGuid(1), &item), HresultIs(E_UNEXPECTED));
+  EXPECT_THAT(kept->SynchronizeCompleted(S_OK), HresultIs(E_UNEXPECTED));
+  EXPECT_EQ(GetStatistics().late_violations, late_before + 2);
+  kept.Reset();
+}
+
+// ---------------------------------------------------------------------------
+// What the handler hands back: return codes, handler info, items
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(HandlerDataChecks);
+
+TEST_P(HandlerDataChecks, HandlerInfoIsValidatedAndFreed) {
+  REQUIREMENT("HS-006 HS-106 HS-103 ST-003");
+  EXPECT_CALL(mock_, GetHandlerInfo)
+      .WillOnce(Invoke([](SYNCMGRHANDLERINFO** out) {
+        auto* info = static_cast<SYNCMGRHANDLERINFO*>(
+            CoTaskMemAlloc(sizeof(SYNCMGRHANDLERINFO)));
+        std::memset(info, 0, sizeof *info);
+        info->cbSize = 76;  // the 32-bit size
+        info->SyncMgrHandlerFlags = 0x30;
+        for (auto& c : info->wszHandlerName) c = u'x';  // unterminated
+        *out = info;
+        return S_OK;
+      }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCompleted);
+  int handler_info_violations = 0;
+  for (const Violation& v : report.violations) {
+    handler_info_violations += v.requirement == "HS-106";
+  }
+  EXPECT_EQ(handler_info_violations, 3) << ViolationText(report);
+  // TearDown checks the block was freed with CoTaskMemFree.
+}
+
+TEST_P(HandlerDataChecks, NullHandlerInfoWithSOkIsAViolation) {
+  REQUIREMENT("HS-106");
+  EXPECT_CALL(mock_, GetHandlerInfo).WillOnce(Return(S_OK));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_TRUE(HasViolation(report, "HS-106")) << ViolationText(report);
+  EXPECT_FALSE(report.have_handler_info);
+}
+
+TEST_P(HandlerDataChecks, MalformedItemsAreReportedAndIgnored) {
+  REQUIREMENT("HS-107 HS-103 EN-001");
+  SYNCMGRITEM wrong_size = MakeItem(TestGuid(5), u"wrong size");
+  wrong_size.cbSize = 296;
+  SYNCMGRITEM unterminated = MakeItem(TestGuid(6), u"");
+  for (auto& c : unterminated.wszItemName) c = u'n';
+  SYNCMGRITEM bad_flags = MakeItem(TestGuid(7), u"flags");
+  bad_flags.dwFlags = 0x180;
+  mock_.items = {MakeItem(TestGuid(1), u"good"), wrong_size,
+                 MakeItem(TestGuid(1), u"duplicate"), unterminated, bad_flags};
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  int item_violations = 0;
+  for (const Violation& v : report.violations) {
+    item_violations += v.requirement == "HS-107";
+  }
+  EXPECT_EQ(item_violations, 4) << ViolationText(report);
+  ASSERT_THAT(report.items, SizeIs(3));
+  EXPECT_EQ(report.items[0].wszItemName[0], u'g');  // the first one wins
+  EXPECT_EQ(report.items[1].wszItemName[MAX_SYNCMGRITEMNAME - 1], 0);
+  EXPECT_EQ(report.items[2].dwFlags, 0u);
+  EXPECT_THAT(report.selected,
+              ElementsAre(TestGuid(1), TestGuid(6), TestGuid(7)));
+}
+
+TEST_P(HandlerDataChecks, EnumeratorErrorsEndTheSession) {
+  REQUIREMENT("EN-001 HS-007");
+  EXPECT_CALL(mock_, EnumSyncMgrItems).WillOnce(Return(E_OUTOFMEMORY));
+  EXPECT_CALL(mock_, PrepareForSync).Times(0);
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  EXPECT_EQ(OnlyReport().outcome, Outcome::kHandlerFailed);
+}
+
+TEST_P(HandlerDataChecks, MissingItemsCodeIsAccepted) {
+  REQUIREMENT("HS-007");
+  EXPECT_CALL(mock_, EnumSyncMgrItems)
+      .WillOnce(Invoke([&](ISyncMgrEnumItems** out) {
+        testing::CreateItemEnumerator(mock_.items, out);
+        return S_SYNCMGR_MISSINGITEMS;
+      }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCompleted);
+  EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
+}
+
+TEST_P(HandlerDataChecks, UndocumentedReturnCodesAreViolations) {
+  REQUIREMENT("HS-105 HS-018");
+  EXPECT_CALL(mock_, SetProgressCallback(NotNull()))
+      .WillOnce(Return(static_cast<HRESULT>(0x00000002)));  // odd success
+  EXPECT_CALL(mock_, SetProgressCallback(IsNull()));
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    mock_.callback()->SynchronizeCompleted(E_FAIL);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_TRUE(HasViolation(report, "HS-105")) << ViolationText(report);
+  EXPECT_EQ(report.outcome, Outcome::kHandlerFailed);
+  EXPECT_THAT(report.result, HresultIs(E_FAIL));
+}
+
+TEST_P(HandlerDataChecks, LeakedHandlerReferenceIsAViolation) {
+  REQUIREMENT("HS-109 COM-003");
+  IUnknown* leaked = nullptr;
+  EXPECT_CALL(mock_, Initialize).WillOnce(Invoke([&](DWORD, DWORD, DWORD,
+                                                     const BYTE*) {
+    leaked = mock_.last_object();
+    leaked->AddRef();  // a reference nobody will release
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.final_release, 1u);
+  EXPECT_TRUE(HasViolation(report, "HS-109")) << ViolationText(report);
+  ASSERT_NE(leaked, nullptr);
+  EXPECT_EQ(leaked->Release(), 0u);  // clean up for TearDown's count
+}
+
+// ---------------------------------------------------------------------------
+// ISyncMgrRegister
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(Registration);
+
+TEST_P(Registration, RegisterQueryUnregister) {
+  REQUIREMENT("REG-001 REG-003 REG-004 REG-006 REG-008 REG-009 REG-104");
+  DWORD flags = 0xDEADBEEF;
+  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
+              HresultIs(S_FALSE));
+  EXPECT_EQ(flags, 0u);
+  EXPECT_THAT(register_->RegisterSyncMgrHandler(
+                  kOtherHandler, nullptr,
+                  SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE),
+              HresultIs(S_OK));
+  flags = 0xDEADBEEF;
+  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
+              HresultIs(S_OK));
+  EXPECT_EQ(flags, DWORD{SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE});
+  EXPECT_THAT(register_->UnregisterSyncMgrHandler(kOtherHandler, 0),
+              HresultIs(S_OK));
+  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
+              HresultIs(S_FALSE));
+}
+
+TEST_P(Registration, ReRegisteringReplacesFlags) {
+  REQUIREMENT("REG-101");
+  EXPECT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, u"one", 1),
+              HresultIs(S_OK));
+  EXPECT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, u"two", 2),
+              HresultIs(S_OK));
+  DWORD flags = 0;
+  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
+              HresultIs(S_OK));
+  EXPECT_EQ(flags, 2u);
+}
+
+TEST_P(Registration, BadArgumentsAreRejected) {
+  REQUIREMENT("REG-005 REG-010 REG-101 REG-102 REG-103");
+  EXPECT_THAT(register_->RegisterSyncMgrHandler(CLSID_NULL, nullptr, 0),
+              HresultIs(E_INVALIDARG));
+  for (DWORD flags : {0x8u, 0x10u, 0x80000000u, 0xFFFFFFFFu}) {
+    EXPECT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, nullptr,
+                                                  flags),
+                HresultIs(E_INVALIDARG))
+        << flags;
+  }
+  DWORD flags = 0;
+  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
+              HresultIs(S_FALSE));  // nothing was registered by the above
+  EXPECT_THAT(register_->UnregisterSyncMgrHandler(kHandler, 1),
+              HresultIs(E_INVALIDARG));
+  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kHandler, nullptr),
+              HresultIs(E_INVALIDARG));
+  // Unregistering what is not registered is not an error.
+  EXPECT_THAT(register_->UnregisterSyncMgrHandler(kUnregistered, 0),
+              HresultIs(S_OK));
+  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kHandler, &flags),
+              HresultIs(S_OK));  // still registered
+}
+
+TEST_P(Registration, EveryManagerObjectSeesTheSameRegistry) {
+  REQUIREMENT("REG-105");
+  ComPtr<ISyncMgrRegister> second;
+  ASSERT_THAT(CreateSyncManager(IID_ISyncMgrRegister, second.PutVoid()),
+              HresultIs(S_OK));
+  EXPECT_THAT(second->RegisterSyncMgrHandler(kOtherHandler, u"x", 4),
+              HresultIs(S_OK));
+  DWORD flags = 0;
+  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
+              HresultIs(S_OK));
+  EXPECT_EQ(flags, 4u);
+  EXPECT_THAT(second->UnregisterSyncMgrHandler(kHandler, 0), HresultIs(S_OK));
+  EXPECT_THAT(Update(0), HresultIs(E_INVALIDARG));
+}
+
+// ---------------------------------------------------------------------------
+// UpdateAll
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(UpdateAllSessions);
+
+TEST_P(UpdateAllSessions, OneSessionPerRegisteredHandlerWithoutCookie) {
+  REQUIREMENT("UA-001 UA-002 UA-101 UI-010");
+  NiceMock<HandlerMock> other;
+  RegisteredHandler registered(kOtherHandler, &other);
+  ASSERT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, nullptr, 0),
+              HresultIs(S_OK));
+  EXPECT_CALL(mock_, Initialize(0, DWORD{SYNCMGRFLAG_INVOKE}, 0, IsNull()));
+  EXPECT_CALL(other, Initialize(0, DWORD{SYNCMGRFLAG_INVOKE}, 0, IsNull()))
+      .WillOnce(Return(E_FAIL));  // one handler failing stays its own
+  EXPECT_THAT(invoke_->UpdateAll(), HresultIs(S_OK));
+  std::vector<SessionReport> reports = Reports();
+  ASSERT_THAT(reports, SizeIs(2));
+  for (const SessionReport& report : reports) {
+    EXPECT_TRUE(report.from_update_all);
+    EXPECT_THAT(report.cookie, IsEmpty());
+    EXPECT_EQ(report.outcome, report.clsid == kHandler
+                                  ? Outcome::kCompleted
+                                  : Outcome::kInitializeFailed);
+  }
+}
+
+TEST_P(UpdateAllSessions, NothingRegisteredStillSucceeds) {
+  REQUIREMENT("UA-101");
+  ASSERT_THAT(register_->UnregisterSyncMgrHandler(kHandler, 0),
+              HresultIs(S_OK));
+  EXPECT_THAT(invoke_->UpdateAll(), HresultIs(S_OK));
+  EXPECT_THAT(Reports(), IsEmpty());
+}
+
+TEST(UpdateAllAsynchronous, ReturnsBeforeTheSessionsRun) {
+  REQUIREMENT("UA-003");
+  ResetForTesting();
+  NiceMock<HandlerMock> mock;
+  RegisteredHandler registered(kHandler, &mock);
+  ComPtr<ISyncMgrSynchronizeInvoke> invoke;
+  ASSERT_THAT(CreateSyncManager(IID_ISyncMgrSynchronizeInvoke,
+                                invoke.PutVoid()),
+              HresultIs(S_OK));
+  ComPtr<ISyncMgrRegister> reg;
+  ASSERT_THAT(invoke.As(&reg), HresultIs(S_OK));
+  ASSERT_THAT(reg->RegisterSyncMgrHandler(kHandler, nullptr, 0),
+              HresultIs(S_OK));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  EXPECT_CALL(mock, Initialize).WillOnce(Invoke([&](DWORD, DWORD, DWORD,
+                                                    const BYTE*) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return release; });  // blocks the session
+    return S_OK;
+  }));
+  EXPECT_THAT(invoke->UpdateAll(), HresultIs(S_OK));  // did not block
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(WaitForIdle(kWait));
+  EXPECT_TRUE(mock.WaitUntilDestroyed(kWait));
+  reg.Reset();
+  invoke.Reset();
+  ResetForTesting();
+}
+
+// ---------------------------------------------------------------------------
+// COM rules of the manager object
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(ManagerComRules);
+
+TEST_P(ManagerComRules, QueryInterfaceFollowsComRules) {
+  REQUIREMENT("COM-001 COM-002 COM-003 REG-106 UI-014 UI-016");
+  void* out = reinterpret_cast<void*>(0x1);
+  EXPECT_THAT(invoke_->QueryInterface(IID_ISyncMgrSynchronize, &out),
+              HresultIs(E_NOINTERFACE));
+  EXPECT_EQ(out, nullptr);
+  EXPECT_THAT(invoke_->QueryInterface(IID_IUnknown, nullptr),
+              HresultIs(E_POINTER));
+  ComPtr<IUnknown> a, b;
+  ASSERT_THAT(invoke_->QueryInterface(IID_IUnknown, a.PutVoid()),
+              HresultIs(S_OK));
+  ASSERT_THAT(register_->QueryInterface(IID_IUnknown, b.PutVoid()),
+              HresultIs(S_OK));
+  EXPECT_EQ(a.Get(), b.Get());  // one identity
+  // invoke_, register_, a and b hold one reference each.
+  EXPECT_EQ(invoke_->AddRef(), 5u);
+  EXPECT_EQ(invoke_->Release(), 4u);
+}
+
+TEST_P(ManagerComRules, ClassObjectServesOnlyClsidSyncMgr) {
+  REQUIREMENT("COM-005 COM-007");
+  ComPtr<IClassFactory> factory;
+  EXPECT_THAT(GetSyncManagerClassObject(kHandler, IID_IClassFactory,
+                                        factory.PutVoid()),
+              HresultIs(CLASS_E_CLASSNOTAVAILABLE));
+  ASSERT_THAT(GetSyncManagerClassObject(CLSID_SyncMgr, IID_IClassFactory,
+                                        factory.PutVoid()),
+              HresultIs(S_OK));
+  ComPtr<ISyncMgrSynchronizeInvoke> invoke;
+  EXPECT_THAT(factory->CreateInstance(invoke_.Get(),
+                                      IID_ISyncMgrSynchronizeInvoke,
+                                      invoke.PutVoid()),
+              HresultIs(CLASS_E_NOAGGREGATION));
+  EXPECT_THAT(factory->CreateInstance(nullptr, IID_ISyncMgrSynchronizeInvoke,
+                                      invoke.PutVoid()),
+              HresultIs(S_OK));
+}
+
+// ---------------------------------------------------------------------------
+// Re-entrancy
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(Reentrancy);
+
+TEST_P(Reentrancy, HandlerMayCallUpdateItemsFromItsMethods) {
+  REQUIREMENT("UI-116");
+  HRESULT nested = E_FAIL;
+  int initialize_calls = 0;
+  ON_CALL(mock_, Initialize)
+      .WillByDefault(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
+        if (++initialize_calls == 1) {
+          const BYTE cookie[] = {9};
+          nested = invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler, 1,
+                                        cookie);
+        }
+        return S_OK;
+      }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  std::vector<SessionReport> reports = Reports();
+  EXPECT_THAT(nested, HresultIs(S_OK));
+  ASSERT_THAT(reports, SizeIs(2));
+  EXPECT_EQ(initialize_calls, 2);
+  for (const SessionReport& r : reports) {
+    EXPECT_EQ(r.outcome, Outcome::kCompleted) << ViolationText(r);
+  }
+}
+
+}  // namespace
+}  // namespace syncmgr::reference

@@ -1,0 +1,295 @@
+#include "reference/testing/mock_handler.h"
+
+#include <cstring>
+#include <utility>
+
+#include "reference/com/com.h"
+
+namespace syncmgr::testing {
+
+using ::testing::_;
+using ::testing::Invoke;
+using ::testing::Return;
+using syncmgr::com::ComPtr;
+
+SYNCMGRITEM MakeItem(const GUID& id, const char16_t* name, DWORD state) {
+  SYNCMGRITEM item;
+  std::memset(&item, 0, sizeof item);
+  item.cbSize = sizeof(SYNCMGRITEM);
+  item.ItemID = id;
+  item.dwItemState = state;
+  for (size_t i = 0; i + 1 < MAX_SYNCMGRITEMNAME && name[i] != 0; ++i) {
+    item.wszItemName[i] = name[i];
+  }
+  return item;
+}
+
+GUID TestGuid(int n) {
+  GUID g = {0x5E570000, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0}};
+  g.Data4[6] = static_cast<BYTE>((n >> 8) & 0xFF);
+  g.Data4[7] = static_cast<BYTE>(n & 0xFF);
+  return g;
+}
+
+namespace {
+
+class ItemEnumerator final : public com::Object<ISyncMgrEnumItems> {
+ public:
+  explicit ItemEnumerator(std::vector<SYNCMGRITEM> items, size_t position = 0)
+      : items_(std::move(items)), position_(position) {}
+  HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
+                                 ULONG* fetched) override {
+    if (rgelt == nullptr) return E_INVALIDARG;
+    ULONG n = 0;
+    while (n < celt && position_ < items_.size()) {
+      rgelt[n++] = items_[position_++];
+    }
+    if (fetched != nullptr) *fetched = n;
+    return n == celt ? S_OK : S_FALSE;
+  }
+  HRESULT STDMETHODCALLTYPE Skip(ULONG celt) override {
+    position_ = std::min(items_.size(), position_ + celt);
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Reset() override {
+    position_ = 0;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Clone(ISyncMgrEnumItems** out) override {
+    if (out == nullptr) return E_INVALIDARG;
+    *out = new ItemEnumerator(items_, position_);
+    return S_OK;
+  }
+
+ private:
+  std::vector<SYNCMGRITEM> items_;
+  size_t position_;
+};
+
+}  // namespace
+
+HRESULT CreateItemEnumerator(std::vector<SYNCMGRITEM> items,
+                             ISyncMgrEnumItems** out) {
+  if (out == nullptr) return E_POINTER;
+  *out = new ItemEnumerator(std::move(items));
+  return S_OK;
+}
+
+// The COM object a session sees; one per CoCreateInstance.
+class HandlerObject final : public com::Object<ISyncMgrSynchronize> {
+ public:
+  explicit HandlerObject(HandlerMock* mock) : mock_(mock) {
+    mock_->ObjectCreated(this);
+  }
+  HRESULT STDMETHODCALLTYPE Initialize(DWORD reserved, DWORD flags, DWORD cb,
+                                       const BYTE* cookie) override {
+    return mock_->Initialize(reserved, flags, cb, cookie);
+  }
+  HRESULT STDMETHODCALLTYPE GetHandlerInfo(SYNCMGRHANDLERINFO** info) override {
+    return mock_->GetHandlerInfo(info);
+  }
+  HRESULT STDMETHODCALLTYPE
+  EnumSyncMgrItems(ISyncMgrEnumItems** items) override {
+    return mock_->EnumSyncMgrItems(items);
+  }
+  HRESULT STDMETHODCALLTYPE GetItemObject(REFGUID item, REFIID riid,
+                                          void** ppv) override {
+    return mock_->GetItemObject(item, riid, ppv);
+  }
+  HRESULT STDMETHODCALLTYPE ShowProperties(HWND parent, REFGUID item) override {
+    return mock_->ShowProperties(parent, item);
+  }
+  HRESULT STDMETHODCALLTYPE
+  SetProgressCallback(ISyncMgrSynchronizeCallback* callback) override {
+    const HRESULT hr = mock_->SetProgressCallback(callback);
+    if (SUCCEEDED(hr)) mock_->StoreCallback(this, callback);
+    return hr;
+  }
+  HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG count, GUID* ids, HWND parent,
+                                           DWORD reserved) override {
+    {
+      std::lock_guard lock(mock_->mu_);
+      mock_->prepared_.assign(ids, ids + count);
+    }
+    return mock_->PrepareForSync(count, ids, parent, reserved);
+  }
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND parent) override {
+    return mock_->Synchronize(parent);
+  }
+  HRESULT STDMETHODCALLTYPE SetItemStatus(REFGUID item, DWORD status) override {
+    return mock_->SetItemStatus(item, status);
+  }
+  HRESULT STDMETHODCALLTYPE ShowError(HWND parent, REFGUID error) override {
+    return mock_->ShowError(parent, error);
+  }
+
+ private:
+  ~HandlerObject() override { mock_->ObjectDestroyed(this); }
+  HandlerMock* mock_;
+};
+
+HandlerMock::HandlerMock() {
+  ON_CALL(*this, Initialize).WillByDefault(Return(S_OK));
+  ON_CALL(*this, GetHandlerInfo)
+      .WillByDefault(Invoke([this](SYNCMGRHANDLERINFO** out) {
+        auto* info = static_cast<SYNCMGRHANDLERINFO*>(
+            CoTaskMemAlloc(sizeof(SYNCMGRHANDLERINFO)));
+        if (info == nullptr) return E_OUTOFMEMORY;
+        std::memset(info, 0, sizeof *info);
+        info->cbSize = sizeof *info;
+        for (size_t i = 0; i + 1 < MAX_SYNCMGRHANDLERNAME && i < name.size();
+             ++i) {
+          info->wszHandlerName[i] = name[i];
+        }
+        *out = info;
+        return S_OK;
+      }));
+  ON_CALL(*this, EnumSyncMgrItems)
+      .WillByDefault(Invoke([this](ISyncMgrEnumItems** out) {
+        return CreateItemEnumerator(items, out);
+      }));
+  ON_CALL(*this, GetItemObject).WillByDefault(Return(E_NOTIMPL));
+  ON_CALL(*this, ShowProperties).WillByDefault(Return(S_OK));
+  ON_CALL(*this, SetProgressCallback).WillByDefault(Return(S_OK));
+  ON_CALL(*this, PrepareForSync)
+      .WillByDefault(Invoke([this](ULONG, GUID*, HWND, DWORD) {
+        if (auto cb = callback()) cb->PrepareForSyncCompleted(S_OK);
+        return S_OK;
+      }));
+  ON_CALL(*this, Synchronize).WillByDefault(Invoke([this](HWND) {
+    if (auto cb = callback()) cb->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  ON_CALL(*this, SetItemStatus).WillByDefault(Return(S_OK));
+  ON_CALL(*this, ShowError).WillByDefault(Invoke([this](HWND, const GUID&) {
+    if (auto cb = callback()) cb->ShowErrorCompleted(S_OK, 0, nullptr);
+    return S_OK;
+  }));
+  items = {MakeItem(TestGuid(1), u"First item"),
+           MakeItem(TestGuid(2), u"Second item")};
+}
+
+HandlerMock::~HandlerMock() {
+  JoinThreads();
+  callback_.Reset();
+}
+
+ComPtr<ISyncMgrSynchronizeCallback> HandlerMock::callback() {
+  std::lock_guard lock(mu_);
+  return callback_;
+}
+
+std::vector<GUID> HandlerMock::prepared_items() {
+  std::lock_guard lock(mu_);
+  return prepared_;
+}
+
+IUnknown* HandlerMock::last_object() {
+  std::lock_guard lock(mu_);
+  return last_object_;
+}
+
+int HandlerMock::objects_created() {
+  std::lock_guard lock(mu_);
+  return created_;
+}
+
+int HandlerMock::objects_alive() {
+  std::lock_guard lock(mu_);
+  return alive_;
+}
+
+bool HandlerMock::WaitUntilDestroyed(std::chrono::milliseconds timeout,
+                                     int created) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout,
+                      [&] { return created_ >= created && alive_ == 0; });
+}
+
+void HandlerMock::RunOnThread(std::function<void()> work) {
+  std::lock_guard lock(mu_);
+  threads_.emplace_back(std::move(work));
+}
+
+void HandlerMock::JoinThreads() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mu_);
+    threads.swap(threads_);
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+void HandlerMock::ObjectCreated(IUnknown* object) {
+  Created();
+  std::lock_guard lock(mu_);
+  last_object_ = object;
+  ++created_;
+  ++alive_;
+}
+
+void HandlerMock::ObjectDestroyed(const void* object) {
+  ComPtr<ISyncMgrSynchronizeCallback> released;
+  {
+    std::lock_guard lock(mu_);
+    // A handler releases its callback when it is destroyed.
+    if (callback_owner_ == object) {
+      released = std::move(callback_);
+      callback_owner_ = nullptr;
+    }
+  }
+  released.Reset();
+  Destroyed();
+  std::lock_guard lock(mu_);
+  if (last_object_ == object) last_object_ = nullptr;
+  --alive_;
+  cv_.notify_all();
+}
+
+void HandlerMock::StoreCallback(const void* object,
+                                ISyncMgrSynchronizeCallback* callback) {
+  ComPtr<ISyncMgrSynchronizeCallback> old;
+  std::lock_guard lock(mu_);
+  if (callback != nullptr) callback->AddRef();
+  old = std::move(callback_);
+  callback_ = ComPtr<ISyncMgrSynchronizeCallback>::Adopt(callback);
+  callback_owner_ = callback != nullptr ? object : nullptr;
+}
+
+namespace {
+
+class HandlerFactory final : public com::Object<IClassFactory> {
+ public:
+  explicit HandlerFactory(HandlerMock* mock) : mock_(mock) {}
+  HRESULT STDMETHODCALLTYPE CreateInstance(IUnknown* outer, REFIID riid,
+                                           void** ppv) override {
+    if (ppv == nullptr) return E_POINTER;
+    *ppv = nullptr;
+    if (outer != nullptr) return CLASS_E_NOAGGREGATION;
+    HandlerObject* object = new HandlerObject(mock_);
+    const HRESULT hr = object->QueryInterface(riid, ppv);
+    object->Release();
+    return hr;
+  }
+  HRESULT STDMETHODCALLTYPE LockServer(BOOL) override { return S_OK; }
+
+ private:
+  HandlerMock* mock_;
+};
+
+}  // namespace
+
+RegisteredHandler::RegisteredHandler(const GUID& clsid, HandlerMock* mock) {
+  ComPtr<IClassFactory> factory =
+      ComPtr<IClassFactory>::Adopt(new HandlerFactory(mock));
+  const HRESULT hr =
+      CoRegisterClassObject(clsid, factory.Get(), CLSCTX_INPROC_SERVER,
+                            REGCLS_MULTIPLEUSE, &cookie_);
+  EXPECT_EQ(hr, S_OK) << "CoRegisterClassObject";
+}
+
+RegisteredHandler::~RegisteredHandler() {
+  if (cookie_ != 0) CoRevokeClassObject(cookie_);
+}
+
+}  // namespace syncmgr::testing

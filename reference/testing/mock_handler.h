@@ -1,0 +1,136 @@
+// File: reference/testing/mock_handler.h
+//
+// A GoogleMock sync handler for tests: `HandlerMock` holds the expectations
+// (a plain gMock class), and every CoCreateInstance of its CLSID hands out a
+// fresh COM object (`ISyncMgrSynchronize`) that forwards each call to it, so
+// the manager sees a real in-process handler with its own reference count,
+// created and destroyed per session.
+//
+// By default (ON_CALL) the mock is a well-behaved handler: Initialize S_OK,
+// a handler info allocated with CoTaskMemAlloc, the items of `items`,
+// completions called from inside PrepareForSync/Synchronize. Tests replace
+// single behaviours with EXPECT_CALL / ON_CALL, and use the actions below
+// for faults (completions from another thread, no completion, ...).
+//
+// Example:
+//   testing::NiceMock<syncmgr::testing::HandlerMock> mock;
+//   syncmgr::testing::RegisteredHandler handler(kClsid, &mock);
+//   EXPECT_CALL(mock, Initialize(0, _, 3, _)).WillOnce(Return(S_OK));
+//   invoke->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kClsid, 3, cookie);
+//   mock.WaitUntilDestroyed(std::chrono::seconds(5));
+#ifndef SYNCMGR_REFERENCE_TESTING_MOCK_HANDLER_H_
+#define SYNCMGR_REFERENCE_TESTING_MOCK_HANDLER_H_
+
+#include <gmock/gmock.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <string>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "reference/com/object.h"
+#include "reference/mobsync/mobsync.h"
+
+namespace syncmgr::testing {
+
+// A SYNCMGRITEM with a name, cbSize and state filled in.
+SYNCMGRITEM MakeItem(const GUID& id, const char16_t* name,
+                     DWORD state = SYNCMGRITEMSTATE_CHECKED);
+
+// GUIDs for tests: {5E570000-0000-0000-0000-0000000000NN}.
+GUID TestGuid(int n);
+
+class HandlerMock {
+ public:
+  HandlerMock();
+  virtual ~HandlerMock();
+
+  // Lifetime of the COM objects handed out for this mock.
+  MOCK_METHOD(void, Created, ());
+  MOCK_METHOD(void, Destroyed, ());
+
+  MOCK_METHOD(HRESULT, Initialize,
+              (DWORD reserved, DWORD flags, DWORD cb_cookie,
+               const BYTE* cookie));
+  MOCK_METHOD(HRESULT, GetHandlerInfo, (SYNCMGRHANDLERINFO * *info));
+  MOCK_METHOD(HRESULT, EnumSyncMgrItems, (ISyncMgrEnumItems * *items));
+  MOCK_METHOD(HRESULT, GetItemObject,
+              (const GUID& item, const IID& riid, void** ppv));
+  MOCK_METHOD(HRESULT, ShowProperties, (HWND parent, const GUID& item));
+  MOCK_METHOD(HRESULT, SetProgressCallback,
+              (ISyncMgrSynchronizeCallback * callback));
+  MOCK_METHOD(HRESULT, PrepareForSync,
+              (ULONG count, GUID* ids, HWND parent, DWORD reserved));
+  MOCK_METHOD(HRESULT, Synchronize, (HWND parent));
+  MOCK_METHOD(HRESULT, SetItemStatus, (const GUID& item, DWORD status));
+  MOCK_METHOD(HRESULT, ShowError, (HWND parent, const GUID& error));
+
+  // The items the default EnumSyncMgrItems returns.
+  std::vector<SYNCMGRITEM> items;
+  // The handler name the default GetHandlerInfo returns.
+  std::u16string name = u"Mock handler";
+
+  // The callback the handler holds (set by SetProgressCallback: the new one
+  // AddRef'd, the old one released, HS-009), or null.
+  syncmgr::com::ComPtr<ISyncMgrSynchronizeCallback> callback();
+
+  // The item IDs of the last PrepareForSync.
+  std::vector<GUID> prepared_items();
+
+  // The last COM object handed out for this mock (not AddRef'd), for tests
+  // that inject reference-counting faults.
+  IUnknown* last_object();
+
+  int objects_created();
+  int objects_alive();
+  // Blocks until every object handed out has been destroyed and at least
+  // `created` were created. Returns false on timeout.
+  bool WaitUntilDestroyed(std::chrono::milliseconds timeout, int created = 1);
+
+  // Runs `work` on a new thread, joined when the mock is destroyed or
+  // JoinThreads() is called (for completions from another thread).
+  void RunOnThread(std::function<void()> work);
+  void JoinThreads();
+
+ private:
+  friend class HandlerObject;
+  void ObjectCreated(IUnknown* object);
+  void ObjectDestroyed(const void* object);
+  void StoreCallback(const void* object,
+                     ISyncMgrSynchronizeCallback* callback);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  syncmgr::com::ComPtr<ISyncMgrSynchronizeCallback> callback_;
+  const void* callback_owner_ = nullptr;
+  IUnknown* last_object_ = nullptr;
+  std::vector<GUID> prepared_;
+  int created_ = 0;
+  int alive_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+// Registers a class object for `clsid` with the host COM runtime
+// (CoRegisterClassObject) that creates HandlerObjects forwarding to `mock`;
+// revoked on destruction. Does not register with any Sync Manager.
+class RegisteredHandler {
+ public:
+  RegisteredHandler(const GUID& clsid, HandlerMock* mock);
+  ~RegisteredHandler();
+  RegisteredHandler(const RegisteredHandler&) = delete;
+  RegisteredHandler& operator=(const RegisteredHandler&) = delete;
+
+ private:
+  DWORD cookie_ = 0;
+};
+
+// An ISyncMgrEnumItems over a fixed list.
+HRESULT CreateItemEnumerator(std::vector<SYNCMGRITEM> items,
+                             ISyncMgrEnumItems** out);
+
+}  // namespace syncmgr::testing
+
+#endif  // SYNCMGR_REFERENCE_TESTING_MOCK_HANDLER_H_
