@@ -24,14 +24,15 @@ using internal::Session;
 constexpr DWORD kValidInvokeFlags =
     SYNCMGRINVOKE_STARTSYNC | SYNCMGRINVOKE_MINIMIZED;
 
-// The address behind a reference parameter. A C caller can pass NULL for a
-// REFCLSID (it is a pointer in the ABI); the barrier keeps the compiler from
-// assuming a reference is never null.
+// The address behind a reference parameter: AddressOf(&clsid). A C caller
+// can pass NULL for a REFCLSID (it is a pointer in the ABI); the barrier
+// keeps the compiler from assuming that the address of a reference is never
+// null. Takes the pointer, not the reference, so that no reference is bound
+// to a null address.
 template <typename T>
-const T* AddressOf(const T& ref) {
-  const T* p = &ref;
-  asm volatile("" : "+r"(p));
-  return p;
+const T* AddressOf(const T* address) {
+  asm volatile("" : "+r"(address));
+  return address;
 }
 
 using Observer = std::function<void(const SessionReport&)>;
@@ -336,7 +337,7 @@ class SyncManager final
   HRESULT STDMETHODCALLTYPE UpdateItems(DWORD dwInvokeFlags, REFCLSID clsid,
                                         DWORD cbCookie,
                                         const BYTE* pCookie) override {
-    return Engine::Instance().UpdateItems(dwInvokeFlags, AddressOf(clsid),
+    return Engine::Instance().UpdateItems(dwInvokeFlags, AddressOf(&clsid),
                                           cbCookie, pCookie);
   }
   HRESULT STDMETHODCALLTYPE UpdateAll() override {
@@ -347,7 +348,7 @@ class SyncManager final
       REFCLSID clsidHandler, LPCWSTR pwszDescription,
       DWORD dwSyncMgrRegisterFlags) override {
     if (Engine::Instance().IsShutDown()) return E_UNEXPECTED;
-    const GUID* clsid = AddressOf(clsidHandler);
+    const GUID* clsid = AddressOf(&clsidHandler);
     // REG-101: CLSID_NULL and unknown flag bits are refused.
     if (clsid == nullptr || IsEqualCLSID(*clsid, CLSID_NULL)) {
       return E_INVALIDARG;
@@ -368,7 +369,7 @@ class SyncManager final
   HRESULT STDMETHODCALLTYPE UnregisterSyncMgrHandler(
       REFCLSID clsidHandler, DWORD dwReserved) override {
     if (Engine::Instance().IsShutDown()) return E_UNEXPECTED;
-    const GUID* clsid = AddressOf(clsidHandler);
+    const GUID* clsid = AddressOf(&clsidHandler);
     // REG-102: reserved must be zero; unregistering twice is not an error.
     if (clsid == nullptr || IsEqualCLSID(*clsid, CLSID_NULL)) {
       return E_INVALIDARG;
@@ -380,7 +381,7 @@ class SyncManager final
   HRESULT STDMETHODCALLTYPE GetHandlerRegistrationInfo(
       REFCLSID clsidHandler, LPDWORD pdwSyncMgrRegisterFlags) override {
     if (Engine::Instance().IsShutDown()) return E_UNEXPECTED;
-    const GUID* clsid = AddressOf(clsidHandler);
+    const GUID* clsid = AddressOf(&clsidHandler);
     // REG-103
     if (pdwSyncMgrRegisterFlags == nullptr || clsid == nullptr) {
       return E_INVALIDARG;

@@ -31,6 +31,19 @@
 
 #include "reference/mobsync/windows_types.h"
 
+// The entry points of an in-proc server (the plug-in contract), declared with
+// default visibility: a plug-in compiled with -fvisibility=hidden
+// (tools/plugin.bzl) then exports its definitions, which would otherwise be
+// hidden and invisible to dlsym.
+extern "C" {
+__attribute__((visibility("default"))) HRESULT DllGetClassObject(REFCLSID rclsid,
+                                                                 REFIID riid,
+                                                                 LPVOID* ppv);
+__attribute__((visibility("default"))) HRESULT DllCanUnloadNow();
+__attribute__((visibility("default"))) HRESULT DllRegisterServer();
+__attribute__((visibility("default"))) HRESULT DllUnregisterServer();
+}  // extern "C"
+
 namespace syncmgr::com {
 
 // Live objects and LockServer locks of the module (shared object or
