@@ -671,6 +671,11 @@ TEST_P(HandlerLifecycle, ShowErrorRetryRunsPrepareAndSynchronizeAgain) {
       }));
   EXPECT_CALL(mock_, ShowError(IsNull(), error_id))
       .WillOnce(Invoke([&](HWND, const GUID&) {
+        // CB-103: a count without ids is refused and retries nothing.
+        EXPECT_THAT(
+            mock_.callback()->ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, 2,
+                                                 nullptr),
+            HresultIs(E_INVALIDARG));
         GUID retry[] = {TestGuid(2)};
         EXPECT_THAT(
             mock_.callback()->ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, 1, retry),
@@ -723,14 +728,28 @@ TEST_P(CallbackChecks, SecondCompletionIsUnexpected) {
 
 TEST_P(CallbackChecks, CompletionAfterRefusalIsUnexpected) {
   REQUIREMENT("CB-002 CB-003");
-  EXPECT_CALL(mock_, PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
-                                                         DWORD) {
-    mock_.callback()->PrepareForSyncCompleted(S_OK);
-    return S_FALSE;  // and yet it completed
+  EXPECT_CALL(mock_, PrepareForSync)
+      .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
+        mock_.callback()->PrepareForSyncCompleted(S_OK);
+        return S_FALSE;  // and yet it completed
+      }))
+      .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
+        mock_.callback()->PrepareForSyncCompleted(S_OK);
+        return S_OK;
+      }));
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    mock_.callback()->SynchronizeCompleted(S_OK);
+    return E_FAIL;  // and yet it completed
   }));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  const SessionReport report = OnlyReport();
-  EXPECT_TRUE(HasViolation(report, "CB-002")) << ViolationText(report);
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  std::vector<SessionReport> reports = Reports();
+  ASSERT_THAT(reports, SizeIs(2));
+  std::sort(reports.begin(), reports.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  EXPECT_TRUE(HasViolation(reports[0], "CB-002")) << ViolationText(reports[0]);
+  EXPECT_TRUE(HasViolation(reports[1], "CB-003")) << ViolationText(reports[1]);
+  EXPECT_EQ(reports[1].outcome, Outcome::kHandlerFailed);
 }
 
 TEST_P(CallbackChecks, UnsolicitedCompletionsAreUnexpected) {
@@ -991,6 +1010,70 @@ TEST_P(HandlerDataChecks, EnumeratorErrorsEndTheSession) {
   EXPECT_CALL(mock_, PrepareForSync).Times(0);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   EXPECT_EQ(OnlyReport().outcome, Outcome::kHandlerFailed);
+}
+
+class BrokenEnumerator final : public com::Object<ISyncMgrEnumItems> {
+ public:
+  explicit BrokenEnumerator(int fault) : fault_(fault) {}
+  HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
+                                 ULONG* fetched) override {
+    switch (fault_) {
+      case 0:  // claims more than it was asked for
+        rgelt[0] = MakeItem(TestGuid(1), u"one");
+        *fetched = celt + 1;
+        return S_OK;
+      case 1:  // S_OK with fewer items than asked, then the end
+        if (calls_++ > 0) {
+          *fetched = 0;
+          return S_FALSE;
+        }
+        rgelt[0] = MakeItem(TestGuid(1), u"one");
+        *fetched = 1;
+        return S_OK;
+      case 2:  // never ends
+        *fetched = 0;
+        return S_OK;
+      default:  // forbidden code
+        return E_NOTIMPL;
+    }
+  }
+  HRESULT STDMETHODCALLTYPE Skip(ULONG) override { return S_OK; }
+  HRESULT STDMETHODCALLTYPE Reset() override { return S_OK; }
+  HRESULT STDMETHODCALLTYPE Clone(ISyncMgrEnumItems**) override {
+    return E_NOTIMPL;
+  }
+
+ private:
+  int fault_;
+  int calls_ = 0;
+};
+
+TEST_P(HandlerDataChecks, EnumeratorBreakingNextIsReported) {
+  REQUIREMENT("EN-001 EN-101 HS-105");
+  const struct {
+    int fault;
+    const char* requirement;
+    Outcome outcome;
+  } cases[] = {{0, "EN-101", Outcome::kHandlerFailed},
+               {1, "EN-101", Outcome::kCompleted},
+               {2, "EN-101", Outcome::kNothingSelected},
+               {3, "EN-001", Outcome::kHandlerFailed}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.fault);
+    EXPECT_CALL(mock_, EnumSyncMgrItems)
+        .WillOnce(Invoke([&](ISyncMgrEnumItems** out) {
+          *out = new BrokenEnumerator(c.fault);
+          return S_OK;
+        }));
+    {
+      std::lock_guard lock(mu_);
+      reports_.clear();
+    }
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+    const SessionReport report = OnlyReport();
+    EXPECT_TRUE(HasViolation(report, c.requirement)) << ViolationText(report);
+    EXPECT_EQ(report.outcome, c.outcome) << OutcomeName(report.outcome);
+  }
 }
 
 TEST_P(HandlerDataChecks, MissingItemsCodeIsAccepted) {

@@ -23,6 +23,7 @@ TEST(VtableLayout, IUnknownTakesSlotsZeroToTwo) {
 }
 
 TEST(VtableLayout, SynchronizeInvoke) {
+  ::testing::Test::RecordProperty("requirements", "UI-016");
   EXPECT_EQ(VtableSlot(&ISyncMgrSynchronizeInvoke::UpdateItems), 3);
   EXPECT_EQ(VtableSlot(&ISyncMgrSynchronizeInvoke::UpdateAll), 4);
 }
