@@ -61,8 +61,8 @@ HRESULT CoCreateInstance(REFCLSID rclsid, LPUNKNOWN pUnkOuter,
                          DWORD dwClsContext, REFIID riid, LPVOID* ppv);
 // The lookup of CoCreateInstance, returning the class object itself (asked
 // for riid). E_INVALIDARG for a NULL ppv, as ole32. pvReserved is ignored.
-HRESULT CoGetClassObject(REFCLSID rclsid, DWORD dwClsContext,
-                         LPVOID pvReserved, REFIID riid, LPVOID* ppv);
+HRESULT CoGetClassObject(REFCLSID rclsid, DWORD dwClsContext, LPVOID pvReserved,
+                         REFIID riid, LPVOID* ppv);
 // Holds a reference to pUnk (AddRef) until CoRevokeClassObject or
 // syncmgr::com::ResetRegistrations releases it, and returns a cookie that is
 // non-zero and unique among the current registrations. The registration

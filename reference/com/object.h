@@ -36,9 +36,8 @@
 // (tools/plugin.bzl) then exports its definitions, which would otherwise be
 // hidden and invisible to dlsym.
 extern "C" {
-__attribute__((visibility("default"))) HRESULT DllGetClassObject(REFCLSID rclsid,
-                                                                 REFIID riid,
-                                                                 LPVOID* ppv);
+__attribute__((visibility("default"))) HRESULT DllGetClassObject(
+    REFCLSID rclsid, REFIID riid, LPVOID* ppv);
 __attribute__((visibility("default"))) HRESULT DllCanUnloadNow();
 __attribute__((visibility("default"))) HRESULT DllRegisterServer();
 __attribute__((visibility("default"))) HRESULT DllUnregisterServer();
