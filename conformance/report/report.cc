@@ -1,0 +1,540 @@
+#include "conformance/report/report.h"
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace syncmgr::conformance {
+namespace {
+
+using nlohmann::json;
+
+bool Contains(const std::vector<std::string>& list, const std::string& s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+bool IsFailure(Check::Result result) {
+  return result == Check::Result::kFailed ||
+         result == Check::Result::kCrashed ||
+         result == Check::Result::kTimedOut;
+}
+
+std::string Trim(const std::string& s) {
+  const size_t begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return "";
+  const size_t end = s.find_last_not_of(" \t\r");
+  return s.substr(begin, end - begin + 1);
+}
+
+std::string NowUtc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string EscapeXml(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // XML 1.0 forbids most control characters, even escaped.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' &&
+            c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+bool WriteFile(const std::filesystem::path& path, const std::string& text,
+               std::string* error) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) {
+    *error = "cannot write " + path.string();
+    return false;
+  }
+  return true;
+}
+
+std::string ToJson(const Report& report) {
+  json requirements = json::array();
+  for (const RequirementResult& r : report.requirements) {
+    json entry = {{"id", r.requirement.id},
+                  {"level", r.requirement.level},
+                  {"area", r.requirement.area},
+                  {"text", r.requirement.text},
+                  {"status", StatusName(r.status)},
+                  {"checks", r.checks},
+                  {"failures", r.failures}};
+    if (!r.waiver.empty()) entry["waiver"] = r.waiver;
+    if (!r.requirement.deferred.empty()) {
+      entry["deferred"] = r.requirement.deferred;
+    }
+    requirements.push_back(entry);
+  }
+  json checks = json::array();
+  for (const Check& c : report.checks) {
+    checks.push_back({{"name", c.name},
+                      {"requirements", c.requirements},
+                      {"result", CheckResultName(c.result)},
+                      {"message", c.message},
+                      {"evidence", c.evidence},
+                      {"seconds", c.seconds}});
+  }
+  json waivers = json::array();
+  for (const Waiver& w : report.waivers) {
+    waivers.push_back({{"target", w.target}, {"reason", w.reason}});
+  }
+  json doc = {{"tool", report.tool},
+              {"subject", report.subject},
+              {"started", report.started},
+              {"verdict", report.verdict_passed ? "PASS" : "FAIL"},
+              {"notes", report.notes},
+              {"counts",
+               {{"passed", report.passed},
+                {"failed", report.failed},
+                {"waived", report.waived},
+                {"stale", report.stale},
+                {"not_run", report.not_run},
+                {"deferred", report.deferred}}},
+              {"requirements", requirements},
+              {"checks", checks},
+              {"waivers", waivers}};
+  // Bad UTF-8 from a handler must not make the dump throw.
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string ToJUnit(const Report& report) {
+  std::ostringstream x;
+  int check_failures = 0, check_skipped = 0;
+  double total = 0;
+  for (const Check& c : report.checks) {
+    check_failures += IsFailure(c.result);
+    check_skipped += c.result == Check::Result::kSkipped;
+    total += c.seconds;
+  }
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x << "<testsuites name=\"" << EscapeXml(report.tool) << "\" tests=\""
+    << report.checks.size() + report.requirements.size() << "\" failures=\""
+    << check_failures + report.failed << "\">\n";
+  x << "  <testsuite name=\"checks\" tests=\"" << report.checks.size()
+    << "\" failures=\"" << check_failures << "\" skipped=\"" << check_skipped
+    << "\" time=\"" << total << "\">\n";
+  for (const Check& c : report.checks) {
+    x << "    <testcase classname=\"" << EscapeXml(report.tool) << "\" name=\""
+      << EscapeXml(c.name) << "\" time=\"" << c.seconds << "\">\n";
+    x << "      <properties><property name=\"requirements\" value=\""
+      << EscapeXml(Join(c.requirements, " ")) << "\"/></properties>\n";
+    if (IsFailure(c.result)) {
+      x << "      <failure message=\"" << EscapeXml(CheckResultName(c.result))
+        << "\">" << EscapeXml(c.message) << "</failure>\n";
+    } else if (c.result == Check::Result::kSkipped) {
+      x << "      <skipped message=\"" << EscapeXml(c.message) << "\"/>\n";
+    }
+    if (!c.evidence.empty()) {
+      x << "      <system-out>" << EscapeXml(c.evidence) << "</system-out>\n";
+    }
+    x << "    </testcase>\n";
+  }
+  x << "  </testsuite>\n";
+  x << "  <testsuite name=\"requirements\" tests=\""
+    << report.requirements.size() << "\" failures=\"" << report.failed
+    << "\" skipped=\"" << report.not_run + report.deferred << "\">\n";
+  for (const RequirementResult& r : report.requirements) {
+    x << "    <testcase classname=\"requirements\" name=\""
+      << EscapeXml(r.requirement.id) << "\">\n";
+    if (r.status == Status::kFailed) {
+      x << "      <failure message=\"" << EscapeXml(r.requirement.text)
+        << "\">" << EscapeXml(Join(r.failures, "\n")) << "</failure>\n";
+    } else if (r.status == Status::kNotRun || r.status == Status::kDeferred) {
+      x << "      <skipped message=\""
+        << EscapeXml(r.status == Status::kDeferred ? r.requirement.deferred
+                                                   : "no check ran")
+        << "\"/>\n";
+    }
+    x << "    </testcase>\n";
+  }
+  x << "  </testsuite>\n</testsuites>\n";
+  return x.str();
+}
+
+const char* StatusClass(Status status) {
+  switch (status) {
+    case Status::kPassed:
+      return "pass";
+    case Status::kFailed:
+      return "fail";
+    case Status::kWaived:
+    case Status::kStale:
+      return "waived";
+    default:
+      return "none";
+  }
+}
+
+std::string ToHtml(const Report& report) {
+  std::ostringstream h;
+  const std::string verdict = report.verdict_passed ? "PASS" : "FAIL";
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    << "<title>" << EscapeXml(report.tool) << ": " << verdict << "</title>\n"
+    << "<style>\n"
+       "body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;"
+       "color:#222}\n"
+       "h1 .v{padding:.1em .5em;border-radius:.3em;color:#fff}\n"
+       ".vPASS{background:#2a7d2a}.vFAIL{background:#b22222}\n"
+       "table{border-collapse:collapse;width:100%;margin-bottom:1.5em}\n"
+       "td,th{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;"
+       "text-align:left}\n"
+       "th{background:#f2f2f2}\n"
+       ".pass{color:#2a7d2a;font-weight:bold}"
+       ".fail{color:#b22222;font-weight:bold}"
+       ".waived{color:#a66a00;font-weight:bold}.none{color:#777}\n"
+       "pre{background:#f7f7f7;padding:.6em;overflow-x:auto;"
+       "white-space:pre-wrap}\n"
+       "code{font-size:90%}\n"
+       "</style></head><body>\n";
+  h << "<h1>" << EscapeXml(report.tool) << " <span class=\"v v" << verdict
+    << "\">" << verdict << "</span></h1>\n";
+  h << "<p><b>Subject:</b> <code>" << EscapeXml(report.subject)
+    << "</code><br><b>Started:</b> " << EscapeXml(report.started) << "<br>"
+    << "<b>Requirements:</b> " << report.passed << " passed, "
+    << report.failed << " failed, " << report.waived << " waived, "
+    << report.stale << " stale waivers, " << report.not_run << " not run, "
+    << report.deferred << " out of scope or pending</p>\n";
+  for (const std::string& note : report.notes) {
+    h << "<p>" << EscapeXml(note) << "</p>\n";
+  }
+  // One table per SPEC.md area, in SPEC.md order.
+  std::vector<std::string> areas;
+  for (const RequirementResult& r : report.requirements) {
+    if (!Contains(areas, r.requirement.area)) areas.push_back(r.requirement.area);
+  }
+  for (const std::string& area : areas) {
+    h << "<h2>" << EscapeXml(area) << "</h2>\n<table><tr><th>ID</th>"
+      << "<th>Level</th><th>Status</th><th>Requirement</th><th>Checks</th>"
+      << "</tr>\n";
+    for (const RequirementResult& r : report.requirements) {
+      if (r.requirement.area != area) continue;
+      h << "<tr id=\"" << EscapeXml(r.requirement.id) << "\"><td>"
+        << EscapeXml(r.requirement.id) << "</td><td>"
+        << EscapeXml(r.requirement.level) << "</td><td class=\""
+        << StatusClass(r.status) << "\">" << StatusName(r.status)
+        << "</td><td>" << EscapeXml(r.requirement.text);
+      if (!r.waiver.empty()) {
+        h << "<br><i>waiver: " << EscapeXml(r.waiver) << "</i>";
+      }
+      if (!r.requirement.deferred.empty()) {
+        h << "<br><i>" << EscapeXml(r.requirement.deferred) << "</i>";
+      }
+      for (const std::string& f : r.failures) {
+        h << "<br><span class=\"fail\">" << EscapeXml(f) << "</span>";
+      }
+      h << "</td><td>";
+      for (const std::string& c : r.checks) {
+        h << "<code>" << EscapeXml(c) << "</code><br>";
+      }
+      h << "</td></tr>\n";
+    }
+    h << "</table>\n";
+  }
+  bool any_failure = false;
+  for (const Check& c : report.checks) {
+    if (!IsFailure(c.result)) continue;
+    if (!any_failure) h << "<h2>Failures</h2>\n";
+    any_failure = true;
+    h << "<h3>" << EscapeXml(c.name) << " (" << CheckResultName(c.result)
+      << ")</h3>\n<p>Requirements: " << EscapeXml(Join(c.requirements, ", "))
+      << "</p>\n<pre>" << EscapeXml(c.message) << "</pre>\n";
+    if (!c.evidence.empty()) {
+      h << "<details><summary>Call trace</summary><pre>"
+        << EscapeXml(c.evidence) << "</pre></details>\n";
+    }
+  }
+  if (!report.waivers.empty()) {
+    h << "<h2>Waivers</h2>\n<table><tr><th>Target</th><th>Reason</th></tr>\n";
+    for (const Waiver& w : report.waivers) {
+      h << "<tr><td>" << EscapeXml(w.target) << "</td><td>"
+        << EscapeXml(w.reason) << "</td></tr>\n";
+    }
+    h << "</table>\n";
+  }
+  h << "<h2>Checks</h2>\n<table><tr><th>Check</th><th>Result</th>"
+    << "<th>Requirements</th><th>Seconds</th></tr>\n";
+  for (const Check& c : report.checks) {
+    h << "<tr><td><code>" << EscapeXml(c.name) << "</code></td><td class=\""
+      << (IsFailure(c.result) ? "fail"
+          : c.result == Check::Result::kPassed ? "pass"
+                                               : "none")
+      << "\">" << CheckResultName(c.result) << "</td><td>"
+      << EscapeXml(Join(c.requirements, " ")) << "</td><td>" << c.seconds
+      << "</td></tr>\n";
+  }
+  h << "</table>\n</body></html>\n";
+  return h.str();
+}
+
+}  // namespace
+
+const char* CheckResultName(Check::Result result) {
+  switch (result) {
+    case Check::Result::kPassed:
+      return "passed";
+    case Check::Result::kFailed:
+      return "failed";
+    case Check::Result::kSkipped:
+      return "skipped";
+    case Check::Result::kCrashed:
+      return "crashed";
+    case Check::Result::kTimedOut:
+      return "timed out";
+  }
+  return "?";
+}
+
+const char* StatusName(Status status) {
+  switch (status) {
+    case Status::kPassed:
+      return "pass";
+    case Status::kFailed:
+      return "fail";
+    case Status::kWaived:
+      return "waived";
+    case Status::kStale:
+      return "stale waiver";
+    case Status::kNotRun:
+      return "not run";
+    case Status::kDeferred:
+      return "deferred";
+  }
+  return "?";
+}
+
+bool LoadRequirements(const std::string& json_path,
+                      std::vector<Requirement>* requirements,
+                      std::string* error) {
+  std::ifstream in(json_path);
+  if (!in) {
+    *error = "cannot read " + json_path;
+    return false;
+  }
+  try {
+    const json doc = json::parse(in);
+    requirements->clear();
+    for (const json& r : doc) {
+      Requirement req;
+      req.id = r.at("id").get<std::string>();
+      req.level = r.at("level").get<std::string>();
+      req.text = r.at("text").get<std::string>();
+      req.area = r.at("area").get<std::string>();
+      req.tests = r.at("tests").get<std::vector<std::string>>();
+      if (!r.at("deferred").is_null()) {
+        req.deferred = r.at("deferred").get<std::string>();
+      }
+      requirements->push_back(std::move(req));
+    }
+  } catch (const json::exception& e) {
+    *error = json_path + ": " + e.what();
+    return false;
+  }
+  if (requirements->empty()) {
+    *error = json_path + ": no requirements";
+    return false;
+  }
+  return true;
+}
+
+bool LoadWaivers(const std::string& path,
+                 const std::vector<Requirement>& requirements,
+                 const std::vector<std::string>& check_names,
+                 std::vector<Waiver>* waivers, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = "cannot read waiver file " + path;
+    return false;
+  }
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const size_t hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    line = Trim(line);
+    if (line.empty()) continue;
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos || Trim(line.substr(colon + 1)).empty()) {
+      *error = where + "expected \"REQUIREMENT-OR-CHECK: reason\", got \"" +
+               line + "\"";
+      return false;
+    }
+    Waiver w;
+    w.target = Trim(line.substr(0, colon));
+    w.reason = Trim(line.substr(colon + 1));
+    w.line = number;
+    const bool is_requirement =
+        std::any_of(requirements.begin(), requirements.end(),
+                    [&](const Requirement& r) { return r.id == w.target; });
+    if (!is_requirement && !Contains(check_names, w.target)) {
+      *error = where + "\"" + w.target +
+               "\" is neither a requirement of SPEC.md nor a check";
+      return false;
+    }
+    waivers->push_back(std::move(w));
+  }
+  return true;
+}
+
+Report BuildReport(const std::string& tool, const std::string& subject,
+                   const std::vector<Requirement>& requirements,
+                   std::vector<Check> checks, std::vector<Waiver> waivers) {
+  Report report;
+  report.tool = tool;
+  report.subject = subject;
+  report.started = NowUtc();
+  auto waiver_for = [&](const std::string& target) -> const Waiver* {
+    for (const Waiver& w : waivers) {
+      if (w.target == target) return &w;
+    }
+    return nullptr;
+  };
+  std::set<std::string> known;
+  for (const Requirement& req : requirements) {
+    known.insert(req.id);
+    RequirementResult result;
+    result.requirement = req;
+    if (!req.deferred.empty()) {
+      result.status = Status::kDeferred;
+      ++report.deferred;
+      report.requirements.push_back(std::move(result));
+      continue;
+    }
+    bool ran = false, failed = false, unwaived_failure = false,
+         waived_check = false;
+    for (const Check& c : checks) {
+      if (!Contains(c.requirements, req.id)) continue;
+      result.checks.push_back(c.name);
+      if (c.result == Check::Result::kSkipped) continue;
+      ran = true;
+      const Waiver* check_waiver = waiver_for(c.name);
+      waived_check |= check_waiver != nullptr;
+      if (IsFailure(c.result)) {
+        failed = true;
+        result.failures.push_back(c.name + ": " + c.message);
+        if (check_waiver == nullptr) unwaived_failure = true;
+        else if (result.waiver.empty()) result.waiver = check_waiver->reason;
+      }
+    }
+    const Waiver* requirement_waiver = waiver_for(req.id);
+    if (requirement_waiver != nullptr) {
+      result.waiver = requirement_waiver->reason;
+      unwaived_failure = false;
+    }
+    if (!ran) {
+      result.status = Status::kNotRun;
+      ++report.not_run;
+    } else if (failed && unwaived_failure) {
+      result.status = Status::kFailed;
+      ++report.failed;
+    } else if (failed) {
+      result.status = Status::kWaived;
+      ++report.waived;
+    } else if (requirement_waiver != nullptr || waived_check) {
+      result.status = Status::kStale;
+      ++report.stale;
+      if (result.waiver.empty() && waived_check) {
+        result.waiver = "a check of it is waived but passed";
+      }
+    } else {
+      result.status = Status::kPassed;
+      ++report.passed;
+    }
+    report.requirements.push_back(std::move(result));
+  }
+  for (const Check& c : checks) {
+    for (const std::string& id : c.requirements) {
+      if (known.count(id) == 0) {
+        report.notes.push_back("check " + c.name + " names " + id +
+                               ", which SPEC.md does not define");
+      }
+    }
+  }
+  report.checks = std::move(checks);
+  report.waivers = std::move(waivers);
+  report.verdict_passed = report.failed == 0 && report.passed > 0;
+  return report;
+}
+
+bool WriteReports(const Report& report, const std::string& dir,
+                  std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    *error = "cannot create " + dir + ": " + ec.message();
+    return false;
+  }
+  const std::filesystem::path base(dir);
+  return WriteFile(base / "report.json", ToJson(report), error) &&
+         WriteFile(base / "report.xml", ToJUnit(report), error) &&
+         WriteFile(base / "report.html", ToHtml(report), error);
+}
+
+std::string Summary(const Report& report) {
+  std::ostringstream s;
+  s << report.tool << ": " << (report.verdict_passed ? "PASS" : "FAIL")
+    << " (" << report.passed << " passed, " << report.failed << " failed, "
+    << report.waived << " waived, " << report.stale << " stale, "
+    << report.not_run << " not run, " << report.deferred
+    << " deferred requirements)\n";
+  for (const RequirementResult& r : report.requirements) {
+    if (r.status == Status::kFailed) {
+      s << "  FAIL " << r.requirement.id << " " << r.requirement.text << "\n";
+      for (const std::string& f : r.failures) s << "       " << f << "\n";
+    } else if (r.status == Status::kStale) {
+      s << "  STALE WAIVER " << r.requirement.id << " (" << r.waiver
+        << "): it passes now\n";
+    }
+  }
+  if (report.passed == 0 && report.failed == 0) {
+    s << "  nothing was checked\n";
+  }
+  return s.str();
+}
+
+}  // namespace syncmgr::conformance

@@ -1,0 +1,112 @@
+// File: conformance/report/report.h
+//
+// The results of a conformance run or a certification, traced to the
+// requirements of reference/SPEC.md, and the files written from them:
+// report.json (machine readable), report.xml (JUnit, for CI) and
+// report.html (for a person). Shared by //conformance:conformance_suite and
+// //conformance:certify so that both read the same waiver files and write
+// the same formats.
+//
+// A "check" is one test (conformance) or one scenario check (certify); each
+// names the requirement IDs it covers. A requirement passes when every check
+// naming it ran and passed, fails when one failed, and is "not run" when none
+// ran. A waiver (known failure, with its reason) turns a failure into
+// "waived"; a waived requirement that passes is reported as "stale".
+//
+// Example:
+//   std::vector<Requirement> spec;
+//   std::string error;
+//   if (!LoadRequirements(path, &spec, &error)) { ... }
+//   Report report = BuildReport("certify", "handler.so", spec, checks,
+//                               waivers);
+//   WriteReports(report, "out/", &error);
+//   return report.verdict_passed ? 0 : 1;
+#ifndef SYNCMGR_CONFORMANCE_REPORT_REPORT_H_
+#define SYNCMGR_CONFORMANCE_REPORT_REPORT_H_
+
+#include <string>
+#include <vector>
+
+namespace syncmgr::conformance {
+
+// One requirement of SPEC.md (from tools/spec_check.py --json).
+struct Requirement {
+  std::string id;
+  std::string level;  // MUST, SHOULD, MAY, OURS
+  std::string text;
+  std::string area;   // the SPEC.md section
+  std::vector<std::string> tests;
+  std::string deferred;  // "out of scope: ..." / "pending #N", or empty
+};
+
+bool LoadRequirements(const std::string& json_path,
+                      std::vector<Requirement>* requirements,
+                      std::string* error);
+
+// One test or scenario check and how it went.
+struct Check {
+  std::string name;
+  std::vector<std::string> requirements;
+  enum class Result { kPassed, kFailed, kSkipped, kCrashed, kTimedOut };
+  Result result = Result::kPassed;
+  std::string message;   // failure messages, or why it was skipped
+  std::string evidence;  // e.g. the session's call trace
+  double seconds = 0;
+};
+const char* CheckResultName(Check::Result result);
+
+// A known failure: a requirement ID or a check name, with its reason.
+struct Waiver {
+  std::string target;
+  std::string reason;
+  int line = 0;
+};
+
+// Reads "TARGET: reason" lines ('#' starts a comment; blank lines are
+// ignored). A line without a reason, or a target that is neither a
+// requirement ID of `requirements` nor a check name in `check_names`, is an
+// error naming the file and line.
+bool LoadWaivers(const std::string& path,
+                 const std::vector<Requirement>& requirements,
+                 const std::vector<std::string>& check_names,
+                 std::vector<Waiver>* waivers, std::string* error);
+
+enum class Status { kPassed, kFailed, kWaived, kStale, kNotRun, kDeferred };
+const char* StatusName(Status status);
+
+struct RequirementResult {
+  Requirement requirement;
+  Status status = Status::kNotRun;
+  std::vector<std::string> checks;   // names of the checks that cover it
+  std::vector<std::string> failures; // "check: message" of failed checks
+  std::string waiver;                // the waiver's reason, if waived/stale
+};
+
+struct Report {
+  std::string tool;            // "conformance" or "certify"
+  std::string subject;         // implementation or handler path
+  std::string started;         // ISO 8601 UTC
+  std::vector<std::string> notes;  // free lines shown under the verdict
+  std::vector<RequirementResult> requirements;
+  std::vector<Check> checks;
+  std::vector<Waiver> waivers;
+  bool verdict_passed = false;  // no unwaived failure and something passed
+  int passed = 0, failed = 0, waived = 0, stale = 0, not_run = 0,
+      deferred = 0;
+};
+
+Report BuildReport(const std::string& tool, const std::string& subject,
+                   const std::vector<Requirement>& requirements,
+                   std::vector<Check> checks, std::vector<Waiver> waivers);
+
+// Writes report.json, report.xml and report.html into `dir` (created if
+// needed).
+bool WriteReports(const Report& report, const std::string& dir,
+                  std::string* error);
+
+// A few lines for the terminal: verdict, counts, failed requirements.
+std::string Summary(const Report& report);
+
+}  // namespace syncmgr::conformance
+
+#endif  // SYNCMGR_CONFORMANCE_REPORT_REPORT_H_

@@ -1,0 +1,199 @@
+#include "conformance/report/report.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace syncmgr::conformance {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::vector<Requirement> Spec() {
+  auto req = [](const char* id, const char* area) {
+    Requirement r;
+    r.id = id;
+    r.level = "MUST";
+    r.text = std::string("text of ") + id;
+    r.area = area;
+    return r;
+  };
+  std::vector<Requirement> spec = {req("AA-001", "A"), req("AA-002", "A"),
+                                   req("AA-003", "A"), req("AA-004", "B"),
+                                   req("AA-005", "B"), req("AA-006", "B"),
+                                   req("AA-007", "B")};
+  spec[6].deferred = "out of scope: no UI";
+  return spec;
+}
+
+Check MakeCheck(const char* name, std::vector<std::string> ids,
+                Check::Result result, const char* message = "") {
+  Check c;
+  c.name = name;
+  c.requirements = std::move(ids);
+  c.result = result;
+  c.message = message;
+  return c;
+}
+
+std::string TempDir(const char* name) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string dir = std::string(base ? base : "/tmp") + "/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+Status StatusOf(const Report& report, const std::string& id) {
+  for (const RequirementResult& r : report.requirements) {
+    if (r.requirement.id == id) return r.status;
+  }
+  ADD_FAILURE() << id << " not in report";
+  return Status::kNotRun;
+}
+
+TEST(BuildReport, EveryStatus) {
+  using R = Check::Result;
+  std::vector<Check> checks = {
+      MakeCheck("T.Pass", {"AA-001"}, R::kPassed),
+      MakeCheck("T.Fail", {"AA-002"}, R::kFailed, "expected X"),
+      MakeCheck("T.AlsoPass", {"AA-002"}, R::kPassed),
+      MakeCheck("T.WaivedById", {"AA-003"}, R::kCrashed, "SIGSEGV"),
+      MakeCheck("T.WaivedByName", {"AA-004"}, R::kTimedOut, "hung"),
+      MakeCheck("T.StalePass", {"AA-005"}, R::kPassed),
+      MakeCheck("T.Skipped", {"AA-006"}, R::kSkipped, "not supported"),
+      MakeCheck("T.Unknown", {"ZZ-999"}, R::kPassed),
+  };
+  std::vector<Waiver> waivers = {{"AA-003", "bug 1", 1},
+                                 {"T.WaivedByName", "bug 2", 2},
+                                 {"AA-005", "bug 3", 3}};
+  const Report report = BuildReport("conformance", "impl.so", Spec(), checks,
+                                    waivers);
+  EXPECT_EQ(StatusOf(report, "AA-001"), Status::kPassed);
+  EXPECT_EQ(StatusOf(report, "AA-002"), Status::kFailed);
+  EXPECT_EQ(StatusOf(report, "AA-003"), Status::kWaived);
+  EXPECT_EQ(StatusOf(report, "AA-004"), Status::kWaived);
+  EXPECT_EQ(StatusOf(report, "AA-005"), Status::kStale);
+  EXPECT_EQ(StatusOf(report, "AA-006"), Status::kNotRun);
+  EXPECT_EQ(StatusOf(report, "AA-007"), Status::kDeferred);
+  EXPECT_EQ(report.passed, 1);
+  EXPECT_EQ(report.failed, 1);
+  EXPECT_EQ(report.waived, 2);
+  EXPECT_EQ(report.stale, 1);
+  EXPECT_EQ(report.not_run, 1);
+  EXPECT_EQ(report.deferred, 1);
+  EXPECT_FALSE(report.verdict_passed);
+  EXPECT_THAT(report.notes, ElementsAre(HasSubstr("ZZ-999")));
+  EXPECT_THAT(report.requirements[1].failures,
+              ElementsAre("T.Fail: expected X"));
+  EXPECT_THAT(Summary(report), HasSubstr("FAIL AA-002"));
+  EXPECT_THAT(Summary(report), HasSubstr("STALE WAIVER AA-005"));
+}
+
+TEST(BuildReport, VerdictPassesWithOnlyWaivedFailures) {
+  std::vector<Check> checks = {
+      MakeCheck("T.Pass", {"AA-001"}, Check::Result::kPassed),
+      MakeCheck("T.Fail", {"AA-002"}, Check::Result::kFailed, "x")};
+  Report report = BuildReport("certify", "h.so", Spec(), checks,
+                              {{"AA-002", "known", 1}});
+  EXPECT_TRUE(report.verdict_passed);
+  report = BuildReport("certify", "h.so", Spec(), checks, {});
+  EXPECT_FALSE(report.verdict_passed);
+  // Nothing checked is not a pass.
+  EXPECT_FALSE(BuildReport("certify", "h.so", Spec(), {}, {}).verdict_passed);
+}
+
+TEST(LoadWaivers, ReadsTargetsAndReasons) {
+  const std::string dir = TempDir("waivers_ok");
+  std::ofstream(dir + "/w.txt") << "# known failures\n\n"
+                                   "AA-001: bug 7  # trailing comment\n"
+                                   "  T.Check : flaky on CI\n";
+  std::vector<Waiver> waivers;
+  std::string error;
+  ASSERT_TRUE(LoadWaivers(dir + "/w.txt", Spec(), {"T.Check"}, &waivers,
+                          &error))
+      << error;
+  ASSERT_EQ(waivers.size(), 2u);
+  EXPECT_EQ(waivers[0].target, "AA-001");
+  EXPECT_EQ(waivers[0].reason, "bug 7");
+  EXPECT_EQ(waivers[1].target, "T.Check");
+  EXPECT_EQ(waivers[1].line, 4);
+}
+
+TEST(LoadWaivers, RejectsBadLinesWithTheirPlace) {
+  const std::string dir = TempDir("waivers_bad");
+  const struct {
+    const char* text;
+    const char* error;
+  } cases[] = {
+      {"AA-001\n", "w.txt:1: expected \"REQUIREMENT-OR-CHECK: reason\""},
+      {"\nAA-001:   \n", "w.txt:2: expected"},
+      {"ZZ-001: why\n", "\"ZZ-001\" is neither a requirement"},
+  };
+  for (const auto& c : cases) {
+    std::ofstream(dir + "/w.txt") << c.text;
+    std::vector<Waiver> waivers;
+    std::string error;
+    EXPECT_FALSE(LoadWaivers(dir + "/w.txt", Spec(), {}, &waivers, &error));
+    EXPECT_THAT(error, HasSubstr(c.error)) << c.text;
+  }
+  std::vector<Waiver> waivers;
+  std::string error;
+  EXPECT_FALSE(LoadWaivers(dir + "/missing.txt", Spec(), {}, &waivers, &error));
+  EXPECT_THAT(error, HasSubstr("cannot read"));
+}
+
+TEST(LoadRequirements, ReadsSpecJsonAndRejectsGarbage) {
+  const std::string dir = TempDir("requirements");
+  std::ofstream(dir + "/ok.json")
+      << R"([{"id":"UI-001","level":"MUST","text":"t","area":"a",)"
+      << R"("tests":["S.T"],"deferred":null},)"
+      << R"({"id":"HS-005","level":"MAY","text":"u","area":"b","tests":[],)"
+      << R"("deferred":"out of scope: UI"}])";
+  std::vector<Requirement> spec;
+  std::string error;
+  ASSERT_TRUE(LoadRequirements(dir + "/ok.json", &spec, &error)) << error;
+  ASSERT_EQ(spec.size(), 2u);
+  EXPECT_THAT(spec[0].tests, ElementsAre("S.T"));
+  EXPECT_EQ(spec[1].deferred, "out of scope: UI");
+  std::ofstream(dir + "/bad.json") << "[{\"id\": 1}";
+  EXPECT_FALSE(LoadRequirements(dir + "/bad.json", &spec, &error));
+  EXPECT_THAT(error, HasSubstr("bad.json"));
+  std::ofstream(dir + "/empty.json") << "[]";
+  EXPECT_FALSE(LoadRequirements(dir + "/empty.json", &spec, &error));
+}
+
+TEST(WriteReports, WritesJsonJUnitAndHtml) {
+  std::vector<Check> checks = {
+      MakeCheck("T.Pass", {"AA-001"}, Check::Result::kPassed),
+      MakeCheck("T.Fail <&>", {"AA-002"}, Check::Result::kFailed,
+                "got \"E_FAIL\" \x01 <b>")};
+  checks[1].evidence = "Initialize -> S_OK";
+  const Report report = BuildReport("certify", "h.so", Spec(), checks, {});
+  const std::string dir = TempDir("reports") + "/nested/out";
+  std::string error;
+  ASSERT_TRUE(WriteReports(report, dir, &error)) << error;
+  std::ifstream json_file(dir + "/report.json");
+  const nlohmann::json doc = nlohmann::json::parse(json_file);
+  EXPECT_EQ(doc["verdict"], "FAIL");
+  EXPECT_EQ(doc["counts"]["failed"], 1);
+  EXPECT_EQ(doc["requirements"][1]["status"], "fail");
+  std::stringstream xml, html;
+  xml << std::ifstream(dir + "/report.xml").rdbuf();
+  html << std::ifstream(dir + "/report.html").rdbuf();
+  EXPECT_THAT(xml.str(), HasSubstr("name=\"T.Fail &lt;&amp;&gt;\""));
+  EXPECT_THAT(xml.str(), HasSubstr("<failure"));
+  EXPECT_THAT(xml.str(), ::testing::Not(HasSubstr("\x01")));
+  EXPECT_THAT(html.str(), HasSubstr("vFAIL"));
+  EXPECT_THAT(html.str(), HasSubstr("Initialize -&gt; S_OK"));
+  EXPECT_THAT(html.str(), HasSubstr("&quot;E_FAIL&quot; ? &lt;b&gt;"));
+  EXPECT_FALSE(WriteReports(report, "/proc/forbidden", &error));
+}
+
+}  // namespace
+}  // namespace syncmgr::conformance
