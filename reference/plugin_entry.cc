@@ -6,6 +6,9 @@
 // object is handed out:
 //   SYNCMGR_REFERENCE_MODE=sync|async   (default async, as on Windows)
 //   SYNCMGR_REFERENCE_TIMEOUT_MS=N      completion timeout (default 5000)
+//
+// Built with -DSYNCMGR_REFERENCE_FAULTS=<Fault bits>, it is one of the
+// known-bad implementations of conformance/testdata.
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -17,6 +20,9 @@ namespace {
 
 void ConfigureFromEnvironment() {
   syncmgr::reference::Options options;
+#ifdef SYNCMGR_REFERENCE_FAULTS
+  options.faults = SYNCMGR_REFERENCE_FAULTS;
+#endif
   if (const char* mode = std::getenv("SYNCMGR_REFERENCE_MODE")) {
     if (std::strcmp(mode, "sync") == 0) {
       options.mode = syncmgr::reference::Mode::kSynchronous;

@@ -133,12 +133,17 @@ void Engine::Cancel() {
 HRESULT Engine::UpdateItems(DWORD flags, const GUID* clsid, DWORD cb_cookie,
                             const BYTE* cookie) {
   // UI-113: state, flags, CLSID, cookie pointer, cap, allocation.
-  if (IsShutDown()) return E_UNEXPECTED;                      // UI-110
-  if ((flags & ~kValidInvokeFlags) != 0) return E_INVALIDARG;  // UI-105
+  if (IsShutDown()) return E_UNEXPECTED;  // UI-110
+  const std::uint32_t faults = Current().faults;
+  if ((flags & ~kValidInvokeFlags) != 0 &&
+      !(faults & kFaultAcceptUnknownFlags)) {
+    return E_INVALIDARG;  // UI-105
+  }
   if (clsid == nullptr || IsEqualCLSID(*clsid, CLSID_NULL)) {
     return E_INVALIDARG;  // UI-109
   }
   if (!HandlerRegistry::Instance().Lookup(*clsid, nullptr)) {
+    if (faults & kFaultAcceptUnregistered) return S_OK;
     return E_INVALIDARG;  // UI-002, UI-109
   }
   if (cb_cookie > 0 && cookie == nullptr) return E_INVALIDARG;  // UI-103
@@ -151,7 +156,9 @@ HRESULT Engine::UpdateItems(DWORD flags, const GUID* clsid, DWORD cb_cookie,
     return E_OUTOFMEMORY;
   }
   CookieCopy copy;  // UI-108: copied before anything else happens
-  if (!copy.Assign(cookie, cb_cookie)) {
+  if (options->faults & kFaultKeepCookiePointer) {
+    copy.Borrow(cookie, cb_cookie);
+  } else if (!copy.Assign(cookie, cb_cookie)) {
     Cancel();
     return E_OUTOFMEMORY;  // UI-107
   }

@@ -90,6 +90,28 @@ struct Options {
   int max_retries = 1;
   // Record every call of the session as text in SessionReport::trace.
   bool record_trace = false;
+  // Deliberate contract violations (Fault bits), only for the bundled
+  // known-bad implementations that prove the suite can fail. Zero in any
+  // normal use.
+  std::uint32_t faults = 0;
+};
+
+// Bits of Options::faults: each breaks the requirement named.
+enum Fault : std::uint32_t {
+  // UI-108: Initialize gets the caller's buffer instead of a copy.
+  kFaultKeepCookiePointer = 1u << 0,
+  // UI-105: flags outside 0x6 are accepted.
+  kFaultAcceptUnknownFlags = 1u << 1,
+  // UI-109/UI-002: an unregistered CLSID returns S_OK (and runs nothing).
+  kFaultAcceptUnregistered = 1u << 2,
+  // UI-009: Initialize gets SYNCMGRFLAG_MANUAL instead of INVOKE.
+  kFaultWrongEventCode = 1u << 3,
+  // COM-003/UI-118: the handler is never released.
+  kFaultLeakHandler = 1u << 4,
+  // HS-010: no SetProgressCallback(NULL) before the final Release.
+  kFaultNoCallbackReset = 1u << 5,
+  // HS-015: Synchronize without waiting for PrepareForSyncCompleted.
+  kFaultSkipPrepareWait = 1u << 6,
 };
 
 // How a session ended.

@@ -93,7 +93,7 @@ class Concurrency : public ::testing::TestWithParam<Mode> {
 };
 
 TEST_P(Concurrency, ManyCallersManyHandlers) {
-  REQUIREMENT("UI-115 UI-118 REG-105 HS-025");
+  REQUIREMENT("CB-104 HS-025 REG-105 UI-115 UI-118");
   constexpr int kHandlers = 4;
   constexpr int kThreads = 8;
   constexpr int kCallsPerThread = 40;

@@ -284,7 +284,7 @@ TEST_P(UpdateItemsArguments, AllocationFailureIsOutOfMemory) {
 }
 
 TEST_P(UpdateItemsArguments, FirstFailingCheckDecides) {
-  REQUIREMENT("UI-113");
+  REQUIREMENT("UI-013 UI-110 UI-113");
   Reconfigure([](Options& o) { o.max_cookie_bytes = 4; });
   std::vector<BYTE> big(8, 1);
   // Flags before the CLSID, the CLSID before the cookie, the pointer check
@@ -305,7 +305,7 @@ TEST_P(UpdateItemsArguments, FirstFailingCheckDecides) {
 }
 
 TEST_P(UpdateItemsArguments, ShutDownManagerReturnsUnexpected) {
-  REQUIREMENT("UI-110 UI-013");
+  REQUIREMENT("REG-005 UI-013 UI-110");
   Shutdown();
   EXPECT_CALL(mock_, Created()).Times(0);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(E_UNEXPECTED));
@@ -412,7 +412,7 @@ TEST_P(CookieHandling, InitializeGetsTheInvokeEventAndReservedZero) {
 MODES_TEST_SUITE(UpdateItemsReturnCodes);
 
 TEST_P(UpdateItemsReturnCodes, SuccessfulSessionReturnsSOk) {
-  REQUIREMENT("UI-001 UI-011 UI-118");
+  REQUIREMENT("UI-001 UI-011 UI-101 UI-118");
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
@@ -422,7 +422,7 @@ TEST_P(UpdateItemsReturnCodes, SuccessfulSessionReturnsSOk) {
 }
 
 TEST_P(UpdateItemsReturnCodes, InitializeFailureIsEFail) {
-  REQUIREMENT("UI-012 UI-111 HS-001");
+  REQUIREMENT("HS-001 UI-012 UI-101 UI-111");
   for (HRESULT failure : {E_OUTOFMEMORY, E_UNEXPECTED, E_INVALIDARG}) {
     EXPECT_CALL(mock_, Initialize).WillOnce(Return(failure));
     EXPECT_CALL(mock_, GetHandlerInfo).Times(0);
@@ -468,7 +468,7 @@ TEST_P(UpdateItemsReturnCodes, DecliningHandlerIsReleasedAndCallSucceeds) {
 MODES_TEST_SUITE(HandlerLifecycle);
 
 TEST_P(HandlerLifecycle, CallsComeInTheSpecifiedOrder) {
-  REQUIREMENT("HS-101 HS-010 HS-011 HS-016 UI-004 UI-117 ST-001");
+  REQUIREMENT("HS-003 HS-010 HS-011 HS-016 HS-024 HS-101 ST-001 UI-004 UI-117");
   StrictMock<HandlerMock> strict;
   strict.items = {MakeItem(TestGuid(1), u"checked"),
                   MakeItem(TestGuid(2), u"unchecked",
@@ -583,7 +583,7 @@ TEST_P(HandlerLifecycle, FailedPrepareCompletionEndsWithoutSynchronize) {
 }
 
 TEST_P(HandlerLifecycle, CompletionsMayComeFromOtherThreadsLater) {
-  REQUIREMENT("HS-012 HS-016 HS-025 CB-104");
+  REQUIREMENT("CB-104 HS-012 HS-015 HS-016 HS-025");
   std::atomic<bool> synchronize_called{false};
   EXPECT_CALL(mock_, PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
                                                          DWORD) {
@@ -649,7 +649,7 @@ TEST_P(HandlerLifecycle, NoSetItemStatusOnceTheWindowClosed) {
 }
 
 TEST_P(HandlerLifecycle, ShowErrorRetryRunsPrepareAndSynchronizeAgain) {
-  REQUIREMENT("HS-022 CB-005 CB-006 CB-007 CB-103 CB-012");
+  REQUIREMENT("CB-005 CB-006 CB-007 CB-012 CB-103 HS-022 HS-024");
   Reconfigure([](Options& o) { o.show_errors = true; });
   const GUID error_id = TestGuid(0x500);
   EXPECT_CALL(mock_, Synchronize)
@@ -784,7 +784,7 @@ struct ProgressCase {
 };
 
 TEST_P(CallbackChecks, ProgressArgumentsAreChecked) {
-  REQUIREMENT("CB-009 CB-102 CB-105 CB-107 ST-004 HS-017");
+  REQUIREMENT("CB-009 CB-015 CB-102 CB-105 CB-107 HS-017 ST-003 ST-004");
   constexpr UINT kAll = 0xF;
   const ProgressCase cases[] = {
       {"well formed", 32, kAll, SYNCMGRSTATUS_UPDATING, 1, 10, true, S_OK,
@@ -922,7 +922,7 @@ TEST_P(CallbackChecks, EnableModelessAndEstablishConnection) {
 }
 
 TEST_P(CallbackChecks, CallbackUsedAfterTheSessionIsUnexpected) {
-  REQUIREMENT("HS-111 HS-109");
+  REQUIREMENT("HS-009 HS-109 HS-111");
   ComPtr<ISyncMgrSynchronizeCallback> kept;
   EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
     kept = mock_.callback();  // a leaked reference to the callback
@@ -980,7 +980,7 @@ TEST_P(HandlerDataChecks, NullHandlerInfoWithSOkIsAViolation) {
 }
 
 TEST_P(HandlerDataChecks, MalformedItemsAreReportedAndIgnored) {
-  REQUIREMENT("HS-107 HS-103 EN-001");
+  REQUIREMENT("EN-001 HS-103 HS-107 ST-003");
   SYNCMGRITEM wrong_size = MakeItem(TestGuid(5), u"wrong size");
   wrong_size.cbSize = 296;
   SYNCMGRITEM unterminated = MakeItem(TestGuid(6), u"");
@@ -1129,7 +1129,7 @@ TEST_P(HandlerDataChecks, FinalReleaseAnswerIsReported) {
 MODES_TEST_SUITE(Registration);
 
 TEST_P(Registration, RegisterQueryUnregister) {
-  REQUIREMENT("REG-001 REG-003 REG-004 REG-006 REG-008 REG-009 REG-104");
+  REQUIREMENT("REG-001 REG-003 REG-004 REG-006 REG-008 REG-009 REG-103 REG-104");
   DWORD flags = 0xDEADBEEF;
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
               HresultIs(S_FALSE));

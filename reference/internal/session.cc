@@ -78,8 +78,16 @@ std::uint64_t LateViolationCount() {
 
 // ---- CookieCopy ----
 
+void CookieCopy::Borrow(const BYTE* bytes, DWORD size) {
+  if (data_ != nullptr && owned_) CoTaskMemFree(data_);
+  data_ = size == 0 ? nullptr : const_cast<BYTE*>(bytes);
+  size_ = size;
+  owned_ = false;
+}
+
 bool CookieCopy::Assign(const BYTE* bytes, DWORD size) {
-  if (data_ != nullptr) CoTaskMemFree(data_);
+  if (data_ != nullptr && owned_) CoTaskMemFree(data_);
+  owned_ = true;
   data_ = nullptr;
   size_ = 0;
   if (size == 0) return true;
@@ -92,19 +100,21 @@ bool CookieCopy::Assign(const BYTE* bytes, DWORD size) {
 
 CookieCopy::CookieCopy(CookieCopy&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)) {}
+      size_(std::exchange(other.size_, 0)),
+      owned_(std::exchange(other.owned_, true)) {}
 
 CookieCopy& CookieCopy::operator=(CookieCopy&& other) noexcept {
   if (this != &other) {
-    if (data_ != nullptr) CoTaskMemFree(data_);
+    if (data_ != nullptr && owned_) CoTaskMemFree(data_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    owned_ = std::exchange(other.owned_, true);
   }
   return *this;
 }
 
 CookieCopy::~CookieCopy() {
-  if (data_ != nullptr) CoTaskMemFree(data_);
+  if (data_ != nullptr && owned_) CoTaskMemFree(data_);
 }
 
 // ---- The callback's shared state ----
@@ -501,7 +511,8 @@ HRESULT Session::Activate() {
   }
   // UI-114: the INVOKE event code; MAYBOTHERUSER only when allowed.
   report_.syncmgr_flags =
-      SYNCMGRFLAG_INVOKE |
+      ((options_->faults & kFaultWrongEventCode) ? SYNCMGRFLAG_MANUAL
+                                                 : SYNCMGRFLAG_INVOKE) |
       (options_->may_bother_user ? SYNCMGRFLAG_MAYBOTHERUSER : 0u);
   report_.cookie.assign(cookie_.data(), cookie_.data() + cookie_.size());
   hr = CallHandler("Initialize", "Initialize", [&] {
@@ -760,7 +771,11 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
   }
   skip_items(Phase::kPreparePending);
   HRESULT completion = S_OK;
-  if (!wait(Phase::kPrepareDone, &completion, "PrepareForSyncCompleted")) {
+  if (options_->faults & kFaultSkipPrepareWait) {
+    std::lock_guard lock(state_->mu);
+    state_->phase = Phase::kIdle;
+  } else if (!wait(Phase::kPrepareDone, &completion,
+                   "PrepareForSyncCompleted")) {
     End(Outcome::kTimedOut, kTimeoutResult);
     return false;
   }
@@ -862,13 +877,15 @@ void Session::End(Outcome outcome, HRESULT result) {
     state_->phase = Phase::kEnded;
   }
   if (handler_ != nullptr) {
-    if (callback_set_) {
+    if (callback_set_ && !(options_->faults & kFaultNoCallbackReset)) {
       // HS-010: SetProgressCallback(NULL) before the final Release.
       CallHandler("SetProgressCallback(NULL)", "SetProgressCallback",
                   [&] { return handler_->SetProgressCallback(nullptr); });
     }
     ++t_handler_call_depth;
-    report_.final_release = handler_->Release();
+    report_.final_release = (options_->faults & kFaultLeakHandler)
+                                ? 1u
+                                : handler_->Release();
     --t_handler_call_depth;
     handler_ = nullptr;
     if (options_->record_trace) {

@@ -32,6 +32,8 @@ class CookieCopy {
   CookieCopy() = default;
   // Copies `size` bytes; returns false when the allocator failed.
   bool Assign(const BYTE* bytes, DWORD size);
+  // Refers to the caller's buffer without copying (kFaultKeepCookiePointer).
+  void Borrow(const BYTE* bytes, DWORD size);
   CookieCopy(CookieCopy&& other) noexcept;
   CookieCopy& operator=(CookieCopy&& other) noexcept;
   CookieCopy(const CookieCopy&) = delete;
@@ -43,6 +45,7 @@ class CookieCopy {
  private:
   BYTE* data_ = nullptr;
   DWORD size_ = 0;
+  bool owned_ = true;
 };
 
 class CallbackState;
