@@ -18,6 +18,10 @@
 # Prints PASS/FAIL and the time of each step; exits non-zero if any failed.
 set -uo pipefail
 
+# The whole script is one { ... } block: bash reads it completely before
+# running it, so editing this file during a run cannot break that run.
+{
+
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KEEP=0
 BASE_TARBALL=""
@@ -90,9 +94,9 @@ trap 'exit 130' INT TERM
 step() {
   local name=$1
   shift
-  local log="$LOG_DIR/${name// /_}.log" start=$SECONDS rc
+  local log="$LOG_DIR/$(printf '%s' "$name" | tr -c 'A-Za-z0-9.-' _).log" start=$SECONDS rc
   printf '\n=== %s\n' "$name"
-  "$@" 2>&1 | tee "$log" | tail -n 25
+  "$@" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   local verdict=PASS
   if ((rc != 0)); then
@@ -225,3 +229,4 @@ step "extra: wine runs a .exe" wine_smoke
 
 report
 exit $FAILED
+}

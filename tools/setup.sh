@@ -90,7 +90,7 @@ else
 fi
 
 # The tools the build and CI call by name.
-for tool in bazel gcc g++ clang clang++ ld.lld clang-format-14 \
+for tool in bazel gcc g++ clang clang++ ld.lld-14 clang-format-14 \
   x86_64-w64-mingw32-g++ wine /usr/lib/wine/wine64 python3 npm git; do
   command -v "$tool" >/dev/null || die "'$tool' is still missing after installing packages"
 done
