@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seeds of corpus/<target>/ (run from the checkout root).
+
+    python3 fuzz/make_seeds.py [TARGET...]
+
+Each seed is described field by field, in the order the target's
+LLVMFuzzerTestOneInput consumes them, and encoded the way libFuzzer's
+FuzzedDataProvider decodes: numbers are taken from the end of the input
+(most significant byte first), byte strings from the front. A seed's file
+name says what it reaches. After editing a target's input layout, update its
+section here, regenerate, and check with the replay test and
+tools/coverage.sh that the seeds still reach what their names say. Files
+the script did not write (inputs merged in by fuzz/campaign) are kept.
+"""
+
+import os
+import struct
+import sys
+
+
+class Input:
+    """Builds one FuzzedDataProvider input."""
+
+    def __init__(self):
+        self.front = bytearray()  # ConsumeBytes, in order
+        self.tail = bytearray()   # integral bytes, in consumption order
+
+    def integral(self, lo, hi, value, size=4):
+        """ConsumeIntegralInRange<T>(lo, hi) == value; size = sizeof(T)."""
+        assert lo <= value <= hi, (lo, value, hi)
+        span = hi - lo
+        offset = value - lo
+        count = 0
+        while count < size and (span >> (8 * count)) > 0:
+            count += 1
+        for i in reversed(range(count)):
+            self.tail.append((offset >> (8 * i)) & 0xFF)
+        return self
+
+    def u8(self, value):
+        return self.integral(0, 0xFF, value, 1)
+
+    def u32(self, value):
+        return self.integral(0, 0xFFFFFFFF, value, 4)
+
+    def boolean(self, value):
+        return self.u8(1 if value else 0)
+
+    def pick(self, count, index):
+        """PickValueInArray of an array of `count` values."""
+        return self.integral(0, count - 1, index, 8)
+
+    def raw(self, data):
+        self.front += bytes(data)
+        return self
+
+    def encode(self):
+        return bytes(self.front) + bytes(reversed(self.tail))
+
+
+def guid(data1, data2, data3, data4):
+    return struct.pack("<IHH", data1, data2, data3) + bytes(data4)
+
+
+CLSID_SYNCMGR = guid(0x6295DF27, 0x35EE, 0x11D1,
+                     [0x87, 0x07, 0x00, 0xC0, 0x4F, 0xD9, 0x33, 0x27])
+
+
+def fuzz_guid(n):
+    return guid(0xF022C1D0, 0, 0, [0, 0, 0, 0, 0, 0, (n >> 8) & 0xFF, n & 0xFF])
+
+
+# ---- update_items_fuzzer ------------------------------------------------
+
+FLAGS = [0, 2, 4, 6]  # kDocumentedFlags
+(REGISTERED, NOT_CREATABLE, UNREGISTERED, CLSID_NULL, NULL_POINTER,
+ RANDOM) = range(6)
+CAPS = [4096, 0, 16, 1 << 20]
+INIT = ["S_OK", "S_OK", "S_FALSE", "E_FAIL", "E_OUTOFMEMORY", "E_INVALIDARG",
+        "E_UNEXPECTED", "E_NOTIMPL", "S_SYNCMGR_MISSINGITEMS"]
+
+
+def update_items(flags=2, documented=True, clsid=REGISTERED, clsid_bytes=b"",
+                 cap=0, size_kind=0, cb=3, edge=0, null_cookie=False,
+                 init="S_OK", fail_alloc=False, items=2, states=0xFF,
+                 cookie=b"abc"):
+    s = Input()
+    s.boolean(documented)
+    if documented:
+        s.pick(4, FLAGS.index(flags))
+    else:
+        s.u32(flags)
+    s.integral(0, 5, clsid)
+    if clsid == RANDOM:
+        s.raw(clsid_bytes)
+    s.pick(4, cap)
+    s.integral(0, 3, size_kind)
+    if size_kind == 0:
+        s.integral(0, 300, cb)
+    elif size_kind == 1:
+        s.pick(6, edge)
+    elif size_kind == 2:
+        s.u32(cb)
+    s.boolean(null_cookie)
+    s.pick(len(INIT), INIT.index(init))
+    s.boolean(fail_alloc)
+    s.integral(0, 3, items)
+    s.u8(states)
+    s.raw(cookie)
+    return s.encode()
+
+
+def update_items_seeds():
+    return {
+        "ok_flags_0_choice_step": update_items(flags=0),
+        "ok_startsync": update_items(flags=2),
+        "ok_minimized": update_items(flags=4),
+        "ok_startsync_minimized": update_items(flags=6),
+        "ok_empty_cookie_null_ui102": update_items(size_kind=3,
+                                                   null_cookie=True, cookie=b""),
+        "ok_empty_cookie_nonnull_ui104": update_items(size_kind=3, cookie=b""),
+        "ok_cookie_larger_than_input": update_items(cb=300, cookie=b"xy"),
+        "ok_cookie_at_cap_4096": update_items(cap=0, size_kind=1, edge=1,
+                                              cookie=b"\x00\xff" * 8),
+        "ok_cookie_at_default_cap_1mib": update_items(cap=3, size_kind=1,
+                                                      edge=1),
+        "eoutofmemory_over_default_cap_1mib": update_items(cap=3, size_kind=1,
+                                                           edge=2),
+        "ok_nothing_selected": update_items(states=0),
+        "ok_no_items": update_items(items=0),
+        "ok_declined_ui112": update_items(init="S_FALSE"),
+        "einvalidarg_null_cookie_ui103": update_items(null_cookie=True),
+        "einvalidarg_flag_0x1_ui105": update_items(documented=False, flags=1),
+        "einvalidarg_all_flags_ui105": update_items(documented=False,
+                                                    flags=0xFFFFFFFF),
+        "einvalidarg_clsid_null_ui109": update_items(clsid=CLSID_NULL),
+        "einvalidarg_clsid_pointer_null_ui109": update_items(
+            clsid=NULL_POINTER),
+        "einvalidarg_unregistered_ui002": update_items(clsid=UNREGISTERED),
+        "einvalidarg_clsid_syncmgr": update_items(clsid=RANDOM,
+                                                  clsid_bytes=CLSID_SYNCMGR),
+        "ok_clsid_bytes_of_registered": update_items(
+            clsid=RANDOM, clsid_bytes=fuzz_guid(1)),
+        "eoutofmemory_over_cap_16_ui107": update_items(cap=2, size_kind=1,
+                                                       edge=2),
+        "eoutofmemory_cap_0": update_items(cap=1, cb=1),
+        "eoutofmemory_cb_ffffffff": update_items(size_kind=1, edge=5),
+        "eoutofmemory_allocation_fails": update_items(fail_alloc=True),
+        "efail_not_creatable_ui111": update_items(clsid=NOT_CREATABLE),
+        "efail_initialize_efail_ui111": update_items(init="E_FAIL"),
+        "efail_initialize_undocumented_hs105": update_items(
+            init="S_SYNCMGR_MISSINGITEMS"),
+        "efail_initialize_eoutofmemory": update_items(init="E_OUTOFMEMORY"),
+    }
+
+
+TARGETS = {
+    "update_items_fuzzer": update_items_seeds,
+}
+
+
+def main(argv):
+    names = argv[1:] or sorted(TARGETS)
+    for name in names:
+        directory = os.path.join("corpus", name)
+        os.makedirs(directory, exist_ok=True)
+        seeds = TARGETS[name]()
+        for seed_name, data in sorted(seeds.items()):
+            with open(os.path.join(directory, seed_name), "wb") as f:
+                f.write(data)
+        print("%s: %d seeds" % (name, len(seeds)))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
