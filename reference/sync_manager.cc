@@ -1,12 +1,12 @@
 #include "reference/sync_manager.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <new>
-#include <unordered_set>
 #include <utility>
 
 #include "reference/com/object.h"
@@ -17,7 +17,6 @@ namespace syncmgr::reference {
 namespace {
 
 using internal::CookieCopy;
-using internal::GuidHash;
 using internal::HandlerRegistry;
 using internal::Session;
 
@@ -37,6 +36,30 @@ const T* AddressOf(const T* address) {
 
 using Observer = std::function<void(const SessionReport&)>;
 
+// The CLSIDs that have a session running (UI-115): a few at most, one per
+// worker or synchronous caller. A vector keeps its capacity, so marking a
+// CLSID allocates nothing once warmed up (a hash set allocates a node per
+// insert).
+class RunningSet {
+ public:
+  size_t count(const GUID& clsid) const {
+    return std::find(clsids_.begin(), clsids_.end(), clsid) != clsids_.end()
+               ? 1
+               : 0;
+  }
+  // The caller checked count(clsid) == 0.
+  void insert(const GUID& clsid) { clsids_.push_back(clsid); }
+  void erase(const GUID& clsid) {
+    auto it = std::find(clsids_.begin(), clsids_.end(), clsid);
+    if (it == clsids_.end()) return;
+    *it = clsids_.back();
+    clsids_.pop_back();
+  }
+
+ private:
+  std::vector<GUID> clsids_;
+};
+
 class Engine {
  public:
   static Engine& Instance() {
@@ -48,14 +71,18 @@ class Engine {
                       const BYTE* cookie);
   HRESULT UpdateAll();
 
-  bool IsShutDown() {
-    std::lock_guard lock(mu_);
-    return shutdown_;
+  // Lock-free reads of state that every call checks, so that concurrent
+  // callers do not serialise on mu_ (shutdown_ and options_ stay the
+  // authority, under mu_; these mirror them).
+  bool IsShutDown() { return shutdown_flag_.load(std::memory_order_acquire); }
+  std::uint32_t CurrentFaults() {
+    return faults_.load(std::memory_order_acquire);
   }
   void Configure(const Options& options) {
     auto copy = std::make_shared<const Options>(options);
     std::lock_guard lock(mu_);
     options_ = std::move(copy);
+    faults_.store(options_->faults, std::memory_order_release);
   }
   Options Current() {
     std::lock_guard lock(mu_);
@@ -96,6 +123,12 @@ class Engine {
   void WorkerLoop();
   // Pops the first queued session whose CLSID is free; caller holds mu_.
   std::unique_ptr<Session> PopRunnableLocked();
+  // Whether a change of running_ can unblock anyone: a queued session (for
+  // the workers) or a synchronous caller waiting for its CLSID. Idle
+  // workers are not woken for nothing. Caller holds mu_.
+  bool SomeoneWaitsForRunningLocked() const {
+    return !queue_.empty() || slot_waiters_ > 0;
+  }
 
   std::mutex mu_;
   std::condition_variable work_cv_;   // queue or running_ changed
@@ -103,10 +136,13 @@ class Engine {
   std::shared_ptr<const Options> options_;
   std::shared_ptr<const Observer> observer_;
   std::deque<std::unique_ptr<Session>> queue_;
-  std::unordered_set<GUID, GuidHash> running_;
+  RunningSet running_;
   std::vector<std::thread> workers_;
   size_t outstanding_ = 0;
+  int slot_waiters_ = 0;  // RunHere callers waiting for their CLSID
   bool shutdown_ = false;
+  std::atomic<bool> shutdown_flag_{false};  // mirrors shutdown_
+  std::atomic<std::uint32_t> faults_{0};    // mirrors options_->faults
   bool stop_workers_ = false;
   std::uint64_t next_id_ = 1;
   Statistics stats_;
@@ -134,7 +170,7 @@ HRESULT Engine::UpdateItems(DWORD flags, const GUID* clsid, DWORD cb_cookie,
                             const BYTE* cookie) {
   // UI-113: state, flags, CLSID, cookie pointer, cap, allocation.
   if (IsShutDown()) return E_UNEXPECTED;  // UI-110
-  const std::uint32_t faults = Current().faults;
+  const std::uint32_t faults = CurrentFaults();
   if ((flags & ~kValidInvokeFlags) != 0 &&
       !(faults & kFaultAcceptUnknownFlags)) {
     return E_INVALIDARG;  // UI-105
@@ -244,16 +280,20 @@ void Engine::RunHere(std::unique_ptr<Session> session) {
   {
     // UI-115: one session per CLSID at a time, in arrival order.
     std::unique_lock lock(mu_);
+    ++slot_waiters_;
     work_cv_.wait(lock, [&] { return running_.count(session->clsid()) == 0; });
+    --slot_waiters_;
     running_.insert(session->clsid());
   }
   if (!session->activated()) session->Activate();
   if (!session->ended()) session->Run();
+  bool wake;
   {
     std::lock_guard lock(mu_);
     running_.erase(session->clsid());
+    wake = SomeoneWaitsForRunningLocked();
   }
-  work_cv_.notify_all();
+  if (wake) work_cv_.notify_all();
   Finish(std::move(session));
 }
 
@@ -283,7 +323,7 @@ void Engine::WorkerLoop() {
     if (!session->ended()) session->Run();
     lock.lock();
     running_.erase(session->clsid());
-    work_cv_.notify_all();
+    if (SomeoneWaitsForRunningLocked()) work_cv_.notify_all();
     lock.unlock();
     Finish(std::move(session));
     lock.lock();
@@ -297,7 +337,10 @@ void Engine::Finish(std::unique_ptr<Session> session) {
     observer = observer_;
     stats_.violations += session->report().violations.size();
   }
-  if (observer) (*observer)(session->report());
+  if (observer) {
+    session->CopyCookieToReport();
+    (*observer)(session->report());
+  }
   session.reset();
   std::lock_guard lock(mu_);
   ++stats_.sessions_ended;
@@ -310,6 +353,7 @@ void Engine::Shutdown() {
   {
     std::lock_guard lock(mu_);
     shutdown_ = true;
+    shutdown_flag_.store(true, std::memory_order_release);
     stop_workers_ = true;
     abandoned.swap(queue_);
     workers.swap(workers_);
@@ -330,8 +374,10 @@ void Engine::Reset() {
   HandlerRegistry::Instance().Clear();
   std::lock_guard lock(mu_);
   shutdown_ = false;
+  shutdown_flag_.store(false, std::memory_order_release);
   stop_workers_ = false;
   options_ = std::make_shared<const Options>();
+  faults_.store(0, std::memory_order_release);
   observer_ = nullptr;
   stats_ = Statistics();
 }

@@ -50,29 +50,42 @@ std::string Hex(DWORD value) {
   return text;
 }
 
-// Checks what `call` (made on `source`) returned in *ppv: a failure leaves
-// *ppv NULL, and a success must come with an object.
+// What served a CLSID: a class object (by cookie) or an in-proc server (by
+// path). Its text is built only when a message needs it, so that a
+// successful activation allocates nothing for messages.
+struct Source {
+  DWORD cookie = 0;
+  std::string path;  // empty for a class object
+  std::string Describe() const {
+    return path.empty() ? "the class object registered with cookie " +
+                              std::to_string(cookie)
+                        : "the in-proc server " + path;
+  }
+};
+
+// Checks what `method`(riid), called on `source`, returned in *ppv: a
+// failure leaves *ppv NULL, and a success must come with an object.
 HRESULT CheckReturnedObject(const char* api, REFCLSID clsid, HRESULT hr,
-                            void** ppv, const std::string& call,
-                            const std::string& source) {
+                            void** ppv, const char* method, REFIID riid,
+                            const Source& source) {
+  if (SUCCEEDED(hr) && *ppv != nullptr) return hr;
+  const std::string call =
+      std::string(method) + "(" + syncmgr::FormatGuid(riid) + ")";
   if (FAILED(hr)) {
     // A non-NULL pointer next to a failure breaks the COM rules; it is not
     // ours to release (its reference count is unknown), only to drop.
     *ppv = nullptr;
-    return Fail(api, clsid, hr, call + " of " + source + " failed");
+    return Fail(api, clsid, hr, call + " of " + source.Describe() + " failed");
   }
-  if (*ppv == nullptr) {
-    return Fail(api, clsid, E_UNEXPECTED,
-                call + " of " + source + " returned " +
-                    syncmgr::DescribeHresult(hr) + " with a NULL pointer");
-  }
-  return hr;
+  return Fail(api, clsid, E_UNEXPECTED,
+              call + " of " + source.Describe() + " returned " +
+                  syncmgr::DescribeHresult(hr) + " with a NULL pointer");
 }
 
 // CoGetClassObject without the argument checks; `source` receives a
 // description of what served the CLSID (for later messages).
 HRESULT GetClassObject(const char* api, REFCLSID clsid, DWORD clsctx,
-                       REFIID riid, void** ppv, std::string* source) {
+                       REFIID riid, void** ppv, Source* source) {
   if ((clsctx & CLSCTX_INPROC_SERVER) == 0) {
     return Fail(api, clsid, REGDB_E_CLASSNOTREG,
                 "dwClsContext " + Hex(clsctx) +
@@ -85,20 +98,17 @@ HRESULT GetClassObject(const char* api, REFCLSID clsid, DWORD clsctx,
   // revoked meanwhile, that is where its registration's reference goes.
   if (ClassObjectRef object =
           registry.FindClassObject(clsid, clsctx, &cookie)) {
-    *source =
-        "the class object registered with cookie " + std::to_string(cookie);
+    source->cookie = cookie;
     const HRESULT hr = object->QueryInterface(riid, ppv);
-    return CheckReturnedObject(
-        api, clsid, hr, ppv,
-        "IUnknown::QueryInterface(" + syncmgr::FormatGuid(riid) + ")", *source);
+    return CheckReturnedObject(api, clsid, hr, ppv, "IUnknown::QueryInterface",
+                               riid, *source);
   }
   InprocServer server;
   if (registry.FindInprocServer(clsid, &server)) {
-    *source = "the in-proc server " + server.path;
+    source->path = server.path;
     const HRESULT hr = server.get_class_object(clsid, riid, ppv);
-    return CheckReturnedObject(
-        api, clsid, hr, ppv,
-        "DllGetClassObject(" + syncmgr::FormatGuid(riid) + ")", *source);
+    return CheckReturnedObject(api, clsid, hr, ppv, "DllGetClassObject", riid,
+                               *source);
   }
   return Fail(api, clsid, REGDB_E_CLASSNOTREG,
               "no class object or in-proc server is registered for this "
@@ -191,16 +201,14 @@ HRESULT CoCreateInstance(REFCLSID rclsid, LPUNKNOWN pUnkOuter,
                 "pUnkOuter is not NULL; aggregation is not supported");
   }
   IClassFactory* factory = nullptr;
-  std::string source;
+  Source source;
   HRESULT hr = GetClassObject(kApi, rclsid, dwClsContext, IID_IClassFactory,
                               reinterpret_cast<void**>(&factory), &source);
   if (FAILED(hr)) return hr;
   hr = factory->CreateInstance(nullptr, riid, ppv);
   factory->Release();
-  return CheckReturnedObject(
-      kApi, rclsid, hr, ppv,
-      "IClassFactory::CreateInstance(" + syncmgr::FormatGuid(riid) + ")",
-      source);
+  return CheckReturnedObject(kApi, rclsid, hr, ppv,
+                             "IClassFactory::CreateInstance", riid, source);
 }
 
 HRESULT CoGetClassObject(REFCLSID rclsid, DWORD dwClsContext,
@@ -208,7 +216,7 @@ HRESULT CoGetClassObject(REFCLSID rclsid, DWORD dwClsContext,
   static constexpr char kApi[] = "CoGetClassObject";
   if (ppv == nullptr) return Fail(kApi, rclsid, E_INVALIDARG, "ppv is NULL");
   *ppv = nullptr;
-  std::string source;
+  Source source;
   return GetClassObject(kApi, rclsid, dwClsContext, riid, ppv, &source);
 }
 

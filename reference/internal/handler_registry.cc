@@ -1,8 +1,16 @@
 #include "reference/internal/handler_registry.h"
 
+#include <atomic>
 #include <mutex>
 
 namespace syncmgr::reference::internal {
+
+size_t ShardedSharedMutex::ThreadShard() {
+  static std::atomic<size_t> next{0};
+  thread_local const size_t shard =
+      next.fetch_add(1, std::memory_order_relaxed) % kShards;
+  return shard;
+}
 
 HandlerRegistry& HandlerRegistry::Instance() {
   static HandlerRegistry* registry = new HandlerRegistry();

@@ -1,6 +1,7 @@
 #include "reference/internal/session.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -163,6 +164,9 @@ class CallbackState {
     }
     violations.push_back({requirement, std::move(message)});
   }
+  // Callers test tracing() first, so that no trace line is built (and
+  // allocated) when Options::record_trace is off.
+  bool tracing() const { return options_->record_trace; }
   void TraceLocked(std::string line) {
     if (options_->record_trace) trace.push_back(std::move(line));
   }
@@ -172,7 +176,10 @@ class CallbackState {
                    const char* requirement_refused, const char* name,
                    HRESULT hr) {
     std::lock_guard lock(mu);
-    TraceLocked(std::string("  <- ") + name + "(" + DescribeHresult(hr) + ")");
+    if (tracing()) {
+      TraceLocked(std::string("  <- ") + name + "(" + DescribeHresult(hr) +
+                  ")");
+    }
     if (phase == pending) {
       completion = hr;
       phase = done;
@@ -225,8 +232,10 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
 
   HRESULT STDMETHODCALLTYPE ShowPropertiesCompleted(HRESULT hr) override {
     std::lock_guard lock(state_->mu);
-    state_->TraceLocked("  <- ShowPropertiesCompleted(" + DescribeHresult(hr) +
-                        ")");
+    if (state_->tracing()) {
+      state_->TraceLocked("  <- ShowPropertiesCompleted(" +
+                          DescribeHresult(hr) + ")");
+    }
     state_->ViolateLocked(
         "CB-004", "ShowPropertiesCompleted called, but the manager never "
                   "called ShowProperties");
@@ -266,8 +275,10 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   }
   HRESULT STDMETHODCALLTYPE EnableModeless(BOOL fEnable) override {
     std::lock_guard lock(state_->mu);
-    state_->TraceLocked(std::string("  <- EnableModeless(") +
-                        (fEnable ? "TRUE" : "FALSE") + ")");
+    if (state_->tracing()) {
+      state_->TraceLocked(std::string("  <- EnableModeless(") +
+                          (fEnable ? "TRUE" : "FALSE") + ")");
+    }
     if (state_->phase == Phase::kEnded) {
       state_->ViolateLocked("HS-111", "EnableModeless after the session ended");
       return E_UNEXPECTED;
@@ -278,7 +289,9 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   HRESULT STDMETHODCALLTYPE
   Progress(REFGUID ItemID, const SYNCMGRPROGRESSITEM* item) override {
     std::lock_guard lock(state_->mu);
-    state_->TraceLocked("  <- Progress(" + FormatGuid(ItemID) + ")");
+    if (state_->tracing()) {
+      state_->TraceLocked("  <- Progress(" + FormatGuid(ItemID) + ")");
+    }
     if (state_->phase == Phase::kEnded) {
       state_->ViolateLocked("HS-111", "Progress after the session ended");
       return E_UNEXPECTED;
@@ -349,7 +362,10 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   LogError(DWORD dwErrorLevel, LPCWSTR pszErrorText,
            const SYNCMGRLOGERRORINFO* info) override {
     std::lock_guard lock(state_->mu);
-    state_->TraceLocked("  <- LogError(" + std::to_string(dwErrorLevel) + ")");
+    if (state_->tracing()) {
+      state_->TraceLocked("  <- LogError(" + std::to_string(dwErrorLevel) +
+                          ")");
+    }
     if (state_->phase == Phase::kEnded) {
       state_->ViolateLocked("HS-111", "LogError after the session ended");
       return E_UNEXPECTED;
@@ -397,7 +413,9 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   HRESULT STDMETHODCALLTYPE DeleteLogError(REFGUID ErrorID,
                                            DWORD dwReserved) override {
     std::lock_guard lock(state_->mu);
-    state_->TraceLocked("  <- DeleteLogError(" + FormatGuid(ErrorID) + ")");
+    if (state_->tracing()) {
+      state_->TraceLocked("  <- DeleteLogError(" + FormatGuid(ErrorID) + ")");
+    }
     if (state_->phase == Phase::kEnded) {
       state_->ViolateLocked("HS-111", "DeleteLogError after the session ended");
       return E_UNEXPECTED;
@@ -422,9 +440,11 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   HRESULT STDMETHODCALLTYPE EstablishConnection(LPCWSTR pwszConnection,
                                                 DWORD dwReserved) override {
     std::lock_guard lock(state_->mu);
-    state_->TraceLocked(
-        std::string("  <- EstablishConnection(") +
-        (pwszConnection ? Narrow(pwszConnection, 256) : "NULL") + ")");
+    if (state_->tracing()) {
+      state_->TraceLocked(
+          std::string("  <- EstablishConnection(") +
+          (pwszConnection ? Narrow(pwszConnection, 256) : "NULL") + ")");
+    }
     if (state_->phase == Phase::kEnded) {
       state_->ViolateLocked("HS-111",
                             "EstablishConnection after the session ended");
@@ -514,7 +534,10 @@ HRESULT Session::Activate() {
       ((options_->faults & kFaultWrongEventCode) ? SYNCMGRFLAG_MANUAL
                                                  : SYNCMGRFLAG_INVOKE) |
       (options_->may_bother_user ? SYNCMGRFLAG_MAYBOTHERUSER : 0u);
-  report_.cookie.assign(cookie_.data(), cookie_.data() + cookie_.size());
+  cookie_passed_ = true;
+  if (!cookie_.owned()) {
+    report_.cookie.assign(cookie_.data(), cookie_.data() + cookie_.size());
+  }
   hr = CallHandler("Initialize", "Initialize", [&] {
     // HS-002: dwReserved is 0. UI-102/UI-104: an empty cookie is (0, NULL).
     return handler_->Initialize(0, report_.syncmgr_flags, cookie_.size(),
@@ -579,7 +602,7 @@ bool Session::EnumerateItems() {
   constexpr ULONG kBatch = 16;
   constexpr size_t kMaxItems = 100000;
   constexpr int kMaxEmptyBatches = 1000;
-  std::vector<SYNCMGRITEM> batch(kBatch);
+  std::array<SYNCMGRITEM, kBatch> batch;  // on the stack: no allocation
   int empty_batches = 0;
   bool failed = false;
   for (;;) {
@@ -607,29 +630,30 @@ bool Session::EnumerateItems() {
     }
     for (ULONG i = 0; i < fetched; ++i) {
       SYNCMGRITEM& item = batch[i];
-      const std::string id = FormatGuid(item.ItemID);
+      // Formatted only for a violation message.
+      auto id = [&item] { return FormatGuid(item.ItemID); };
       if (item.cbSize != sizeof(SYNCMGRITEM)) {
-        Violate("HS-107", "item " + id + " has cbSize " +
+        Violate("HS-107", "item " + id() + " has cbSize " +
                               std::to_string(item.cbSize) + ", not 304");
         continue;  // HS-103: ignored
       }
       if (Contains(state_->enumerated, item.ItemID)) {
-        Violate("HS-107", "item " + id + " is enumerated twice");
+        Violate("HS-107", "item " + id() + " is enumerated twice");
         continue;  // HS-103: the first one wins
       }
       if (BoundedLength(item.wszItemName, MAX_SYNCMGRITEMNAME) ==
           MAX_SYNCMGRITEMNAME) {
         Violate("HS-107",
-                "item " + id + " name is not terminated within 128 WCHARs");
+                "item " + id() + " name is not terminated within 128 WCHARs");
         item.wszItemName[MAX_SYNCMGRITEMNAME - 1] = 0;
       }
       if ((item.dwFlags & ~DWORD{SYNCMGRITEM_ITEMFLAGMASK}) != 0) {
-        Violate("HS-107", "item " + id + " flags " + Hex(item.dwFlags) +
+        Violate("HS-107", "item " + id() + " flags " + Hex(item.dwFlags) +
                               " have bits outside 0x7F");
         item.dwFlags &= SYNCMGRITEM_ITEMFLAGMASK;
       }
       if (item.dwItemState > SYNCMGRITEMSTATE_CHECKED) {
-        Violate("HS-107", "item " + id + " state " + Hex(item.dwItemState) +
+        Violate("HS-107", "item " + id() + " state " + Hex(item.dwItemState) +
                               " is neither CHECKED nor UNCHECKED");
       }
       {
@@ -930,6 +954,11 @@ void Session::End(Outcome outcome, HRESULT result) {
   report_.progress = std::move(state_->progress);
   report_.errors = std::move(state_->errors);
   report_.trace = std::move(state_->trace);
+}
+
+void Session::CopyCookieToReport() {
+  if (!cookie_passed_ || !cookie_.owned()) return;  // nothing, or done
+  report_.cookie.assign(cookie_.data(), cookie_.data() + cookie_.size());
 }
 
 void Session::Abandon() {

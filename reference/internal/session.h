@@ -41,6 +41,7 @@ class CookieCopy {
   ~CookieCopy();
   const BYTE* data() const { return data_; }
   DWORD size() const { return size_; }
+  bool owned() const { return owned_; }
 
  private:
   BYTE* data_ = nullptr;
@@ -78,6 +79,11 @@ class Session {
 
   // The report, valid after the session ended.
   const SessionReport& report() const { return report_; }
+  // Puts the cookie passed to Initialize into report().cookie. The engine
+  // calls it only when an observer will read the report, which spares every
+  // other session a second copy of the cookie (a borrowed cookie,
+  // kFaultKeepCookiePointer, is copied at Initialize as before).
+  void CopyCookieToReport();
   bool ended() const { return ended_; }
 
  private:
@@ -104,6 +110,7 @@ class Session {
   bool activated_ = false;
   bool ended_ = false;
   bool callback_set_ = false;
+  bool cookie_passed_ = false;  // Initialize was called with cookie_
 };
 
 }  // namespace syncmgr::reference::internal
