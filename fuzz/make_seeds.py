@@ -154,7 +154,126 @@ def update_items_seeds():
     }
 
 
+# ---- call_sequence_fuzzer -----------------------------------------------
+
+class Sequence:
+    """Operations of call_sequence_fuzzer, in its encoding."""
+
+    REG_FLAGS = [0, 1, 2, 4, 7, 8, 0x80000000]
+    UI_FLAGS = [0, 2, 4, 6, 1, 8]
+    BEHAVIOURS = ["good", "declines", "fails_init", "other_thread",
+                  "never_completes", "completes_twice", "keeps_callback"]
+
+    def __init__(self, asynchronous=False):
+        self.s = Input()
+        self.s.boolean(asynchronous)
+
+    def op(self, code, which=0):
+        self.s.integral(0, 9, code)
+        self.s.integral(0, 3, which)
+        return self
+
+    def register(self, index, flags=0, null_description=False, which=0):
+        self.op(0, which)
+        self.s.integral(0, 4, index)
+        self.s.pick(7, self.REG_FLAGS.index(flags))
+        self.s.boolean(null_description)
+        return self
+
+    def unregister(self, index, reserved=False, which=0):
+        self.op(1, which)
+        self.s.integral(0, 4, index)
+        self.s.boolean(reserved)
+        return self
+
+    def get_info(self, index, null_out=False, which=0):
+        self.op(2, which)
+        self.s.integral(0, 4, index)
+        self.s.boolean(null_out)
+        return self
+
+    def update_items(self, index, flags=2, cb=3, null_cookie=False, which=0):
+        self.op(3, which)
+        self.s.pick(6, self.UI_FLAGS.index(flags))
+        self.s.integral(0, 4, index)
+        self.s.integral(0, 8, cb)
+        self.s.boolean(null_cookie)
+        return self
+
+    def update_all(self, which=0):
+        return self.op(4, which)
+
+    def release_manager(self, which=0):
+        return self.op(5, which)
+
+    def new_manager(self, iid_index):
+        return self.op(6, iid_index)
+
+    def behaviour(self, index, name):
+        self.op(7, index)
+        self.s.integral(0, 6, self.BEHAVIOURS.index(name))
+        return self
+
+    def late_completion(self, which=0):
+        return self.op(8, which)
+
+    def shutdown(self):
+        self.op(9, 0)
+        self.s.boolean(True)
+        return self
+
+    def encode(self):
+        return self.s.encode()
+
+
+def call_sequence_seeds():
+    seeds = {}
+    for mode, asynchronous in (("sync", False), ("async", True)):
+        seeds["lifecycle_register_update_unregister_" + mode] = (
+            Sequence(asynchronous).register(0).get_info(0).update_items(0)
+            .update_all().unregister(0).get_info(0).update_items(0)
+            .update_all().encode())
+        seeds["every_behaviour_" + mode] = Sequence(asynchronous).register(0)
+        for name in Sequence.BEHAVIOURS:
+            seeds["every_behaviour_" + mode].behaviour(0, name).update_items(0)
+        seeds["every_behaviour_" + mode] = (
+            seeds["every_behaviour_" + mode].update_all().encode())
+        seeds["shutdown_then_everything_unexpected_" + mode] = (
+            Sequence(asynchronous).register(0).register(1).update_all()
+            .shutdown().update_items(0).update_all().register(2)
+            .unregister(0).get_info(0).encode())
+    seeds["bad_arguments_reg101_reg102_reg103"] = (
+        Sequence().register(4).register(0, flags=8)
+        .register(0, flags=0x80000000).unregister(4).unregister(0, True)
+        .get_info(0, null_out=True).register(0).update_items(0, flags=1)
+        .update_items(0, flags=8).update_items(0, null_cookie=True)
+        .update_items(4).update_items(1).encode())
+    seeds["reregister_replaces_flags_null_description"] = (
+        Sequence().register(1, flags=1).get_info(1)
+        .register(1, flags=7, null_description=True).get_info(1)
+        .unregister(1).unregister(1).get_info(1).encode())
+    seeds["not_creatable_efail_in_update_all"] = (
+        Sequence().register(3).register(0).update_items(3).update_all()
+        .encode())
+    seeds["kept_callback_called_late_hs111"] = (
+        Sequence().register(2).behaviour(2, "keeps_callback")
+        .update_items(2).late_completion().update_all().late_completion(1)
+        .encode())
+    seeds["manager_objects_iids_release"] = (
+        Sequence().new_manager(0).new_manager(1).new_manager(2)
+        .new_manager(3).register(0, which=1).release_manager(1)
+        .update_items(0, which=2).release_manager(0).release_manager(0)
+        .get_info(0, which=3).encode())
+    seeds["flag_values_and_cookie_sizes"] = (
+        Sequence().register(0, flags=2).register(1, flags=4)
+        .update_items(0, flags=0, cb=0).update_items(0, flags=4, cb=8)
+        .update_items(1, flags=6, cb=0, null_cookie=True).update_all()
+        .encode())
+    return seeds
+
+
 TARGETS = {
+    "call_sequence_fuzzer": call_sequence_seeds,
     "update_items_fuzzer": update_items_seeds,
 }
 

@@ -332,6 +332,9 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
         r.callback_reset = true;
       }
     }
+    if (callback != nullptr && script_->on_callback) {
+      script_->on_callback(callback);
+    }
     // HS-009: AddRef the new one, release the old one.
     if (callback != nullptr) callback->AddRef();
     callback_ = ComPtr<ISyncMgrSynchronizeCallback>::Adopt(callback);

@@ -110,6 +110,10 @@ struct HandlerScript {
   Next next = Next::kNormal;
 
   HRESULT set_progress_callback = S_OK;
+  // Called with every non-NULL callback the handler is given; a fuzzer that
+  // AddRefs and keeps it plays a handler holding on to its callback after
+  // its session (HS-109, HS-111).
+  std::function<void(ISyncMgrSynchronizeCallback*)> on_callback;
 
   HRESULT prepare = S_OK;
   Completion prepare_completion = Completion::kInline;
