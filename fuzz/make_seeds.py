@@ -272,7 +272,203 @@ def call_sequence_seeds():
     return seeds
 
 
+# ---- handler_behaviour_fuzzer -------------------------------------------
+
+def any_result(s, choices, value):
+    """AnyResult(in, {choices...}): an index, or any 32-bit value."""
+    if value in choices:
+        s.integral(0, len(choices), choices.index(value), 8)
+    else:
+        s.integral(0, len(choices), len(choices), 8)
+        s.u32(value & 0xFFFFFFFF)
+
+
+S_OK, S_FALSE = 0, 1
+E_FAIL, E_OUTOFMEMORY, E_NOTIMPL = 0x80004005, 0x8007000E, 0x80004001
+E_UNEXPECTED = 0x8000FFFF
+S_MISSINGITEMS, S_RETRYSYNC = 0x00040201, 0x00040202
+S_CANCELITEM, S_CANCELALL = 0x00040203, 0x00040204
+COMPLETIONS = ["inline", "never", "twice", "other_thread", "delayed"]
+COMPLETION_RESULTS = [S_OK, S_OK, E_FAIL, S_FALSE, E_UNEXPECTED]
+CALL_KINDS = ["progress", "log_error", "delete_log_error",
+              "establish_connection", "enable_modeless",
+              "show_properties_completed", "show_error_completed",
+              "prepare_completed", "synchronize_completed"]
+
+
+def item(id=0, state=1, shape="good", value=0):
+    return dict(id=id, state=state, shape=shape, value=value)
+
+
+def call(kind, from_thread=False, item=0, null_struct=False, cb=32,
+         log_info_size=False, mask=0xF, status=3, value=1, max=10, level=3,
+         null_text=False, reserved=False, hr=S_OK, retry=False, count=0,
+         null_ids=False):
+    return dict(locals())
+
+
+def handler_behaviour(flags=2, update_all=False, show_errors=False,
+                      max_retries=1, progress=S_OK, may_bother=False,
+                      choice=0, skip=False, initialize=S_OK,
+                      get_handler_info=S_OK, info=0, enum_items=S_OK,
+                      null_enumerator=False, next_shape=0,
+                      items=(item(0), item(1), item(2, state=0)),
+                      set_progress_callback=S_OK, prepare=S_OK,
+                      prepare_completion="inline", prepare_hr=0,
+                      synchronize=S_OK, sync_completion="inline", sync_hr=0,
+                      calls=(), show_error=S_OK, show_completion="inline",
+                      show_hr=S_OK, retry_count=0, retry_null_ids=False,
+                      set_item_status=S_OK, cookie=b"cookie"):
+    s = Input()
+    s.pick(4, [2, 0, 4, 6].index(flags))
+    s.boolean(update_all)
+    s.boolean(show_errors)
+    s.integral(0, 2, max_retries)
+    s.pick(3, [S_OK, S_CANCELITEM, S_CANCELALL].index(progress))
+    s.boolean(may_bother)
+    s.integral(0, 2, choice)
+    s.boolean(skip)
+    any_result(s, [S_OK, S_OK, S_OK, S_FALSE, E_FAIL, E_OUTOFMEMORY],
+               initialize)
+    any_result(s, [S_OK, E_FAIL, E_NOTIMPL], get_handler_info)
+    s.integral(0, 4, info)
+    any_result(s, [S_OK, S_MISSINGITEMS, E_FAIL, S_FALSE], enum_items)
+    s.boolean(null_enumerator)
+    s.integral(0, 5, next_shape)
+    s.integral(0, 20, len(items))
+    shapes = ["size0", "size_any", "unterminated", "flags_any", "good"]
+    for it in items:
+        s.integral(0, 7, it["id"])
+        s.integral(0, 2, it["state"])
+        s.integral(0, 5, shapes.index(it["shape"]))
+        if it["shape"] in ("size_any", "flags_any"):
+            s.u32(it["value"])
+    any_result(s, [S_OK, S_OK, E_FAIL], set_progress_callback)
+    any_result(s, [S_OK, S_OK, S_FALSE, E_FAIL], prepare)
+    s.integral(0, 4, COMPLETIONS.index(prepare_completion))
+    s.pick(5, prepare_hr)
+    any_result(s, [S_OK, S_OK, E_FAIL, S_FALSE], synchronize)
+    s.integral(0, 4, COMPLETIONS.index(sync_completion))
+    s.pick(5, sync_hr)
+    s.integral(0, 8, len(calls))
+    for c in calls:
+        s.integral(0, 8, CALL_KINDS.index(c["kind"]))
+        s.boolean(c["from_thread"])
+        s.integral(-1, len(items), c["item"])
+        s.boolean(c["null_struct"])
+        s.pick(5, [32, 44, 0, 31, 0xFFFFFFFF].index(c["cb"]))
+        if c["kind"] == "log_error":
+            s.boolean(c["log_info_size"])
+        s.integral(0, 0x1F, c["mask"])
+        s.integral(0, 10, c["status"])
+        s.integral(-128, 127, c["value"], 1)
+        s.integral(-128, 127, c["max"], 1)
+        s.integral(0, 4, c["level"])
+        s.boolean(c["null_text"])
+        s.boolean(c["reserved"])
+        s.pick(5, COMPLETION_RESULTS.index(c["hr"]))
+        s.boolean(c["retry"])
+        s.integral(0, 4, c["count"])
+        s.boolean(c["null_ids"])
+    any_result(s, [S_OK, E_FAIL], show_error)
+    s.integral(0, 4, COMPLETIONS.index(show_completion))
+    s.pick(3, [S_OK, S_RETRYSYNC, E_FAIL].index(show_hr))
+    s.integral(0, 3, retry_count)
+    s.boolean(retry_null_ids)
+    any_result(s, [S_OK, E_FAIL], set_item_status)
+    s.raw(cookie)
+    return s.encode()
+
+
+def handler_behaviour_seeds():
+    hb = handler_behaviour
+    seeds = {
+        "well_behaved_startsync": hb(),
+        "well_behaved_flags_0_choice": hb(flags=0),
+        "well_behaved_minimized": hb(flags=4),
+        "well_behaved_startsync_minimized": hb(flags=6),
+        "update_all_session": hb(update_all=True),
+        "initialize_declines": hb(initialize=S_FALSE),
+        "initialize_fails": hb(initialize=E_FAIL),
+        "initialize_undocumented_hs105": hb(initialize=0x12345678),
+        "update_all_initialize_fails": hb(update_all=True, initialize=E_FAIL),
+        "info_fails": hb(get_handler_info=E_FAIL),
+        "enum_fails": hb(enum_items=E_FAIL),
+        "enum_missing_items": hb(enum_items=S_MISSINGITEMS),
+        "enum_null_enumerator": hb(null_enumerator=True),
+        "no_items_hs014": hb(items=()),
+        "malformed_items_hs107": hb(items=(
+            item(0, shape="size0"), item(1, shape="size_any", value=305),
+            item(2, shape="unterminated"),
+            item(3, shape="flags_any", value=0xFFFFFFFF), item(0),
+            item(4, state=2), item(5))),
+        "set_progress_callback_fails": hb(set_progress_callback=E_FAIL),
+        "prepare_refused_hs102": hb(prepare=S_FALSE),
+        "prepare_fails": hb(prepare=E_FAIL),
+        "prepare_completion_fails_hs015": hb(prepare_hr=2),
+        "synchronize_fails": hb(synchronize=E_FAIL),
+        "synchronize_refused": hb(synchronize=S_FALSE),
+        "sync_completion_fails": hb(sync_hr=2),
+        "choice_cancels": hb(flags=0, choice=1),
+        "choice_selects_duplicates_and_unknown": hb(flags=0, choice=2),
+        "skip_items_set_item_status_hs019": hb(skip=True),
+        "skip_items_set_item_status_fails": hb(skip=True,
+                                               set_item_status=E_FAIL),
+        "progress_cancel_all": hb(progress=S_CANCELALL, calls=(
+            call("progress"),)),
+        "progress_cancel_item": hb(progress=S_CANCELITEM, calls=(
+            call("progress"),)),
+        "may_bother_user_enable_modeless": hb(may_bother=True, calls=(
+            call("enable_modeless", level=1),
+            call("enable_modeless", level=0))),
+        "show_error_retry_cb006": hb(show_errors=True, show_hr=S_RETRYSYNC,
+                                     retry_count=2, calls=(
+            call("log_error", cb=44, log_info_size=True, mask=7, status=1),)),
+        "show_error_retry_null_ids_cb103": hb(
+            show_errors=True, show_hr=S_RETRYSYNC, retry_count=2,
+            retry_null_ids=True, calls=(call(
+                "log_error", cb=44, log_info_size=True, mask=7, status=1),)),
+        "show_error_never_completes": hb(
+            show_errors=True, show_completion="never", calls=(call(
+                "log_error", cb=44, log_info_size=True, mask=7, status=1),)),
+        "show_error_fails": hb(show_errors=True, show_error=E_FAIL, calls=(
+            call("log_error", cb=44, log_info_size=True, mask=7, status=1),)),
+        "bad_callback_arguments_cb102": hb(calls=(
+            call("progress", null_struct=True),
+            call("progress", cb=0),
+            call("progress", mask=0x1F),
+            call("progress", status=9),
+            call("progress", value=20, max=10),
+            call("progress", item=-1),
+            call("log_error", level=0),
+            call("log_error", null_text=True))),
+        "more_bad_callback_arguments": hb(calls=(
+            call("log_error", cb=31, mask=0x1F),
+            call("delete_log_error", reserved=True),
+            call("delete_log_error", item=-1),
+            call("establish_connection", null_text=True),
+            call("establish_connection", reserved=True),
+            call("show_properties_completed"),
+            call("show_error_completed", hr=S_OK),
+            call("prepare_completed"))),
+        "callbacks_from_threads_hs025": hb(calls=tuple(
+            call(kind, from_thread=True) for kind in CALL_KINDS[:8])),
+        "unsolicited_synchronize_completed": hb(calls=(
+            call("synchronize_completed"),)),
+    }
+    for shape in range(1, 5):
+        seeds["info_malformed_%d_hs106" % shape] = hb(info=shape)
+    for shape, name in enumerate(["too_many", "fails", "not_impl",
+                                  "empty_forever", "short_s_ok"], start=1):
+        seeds["next_%s_en101" % name] = hb(next_shape=shape)
+    for how in COMPLETIONS[1:]:
+        seeds["prepare_completion_%s" % how] = hb(prepare_completion=how)
+        seeds["sync_completion_%s" % how] = hb(sync_completion=how)
+    return seeds
+
+
 TARGETS = {
+    "handler_behaviour_fuzzer": handler_behaviour_seeds,
     "call_sequence_fuzzer": call_sequence_seeds,
     "update_items_fuzzer": update_items_seeds,
 }
