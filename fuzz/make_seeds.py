@@ -467,7 +467,111 @@ def handler_behaviour_seeds():
     return seeds
 
 
+# ---- differential_fuzzer ------------------------------------------------
+
+class Differential:
+    """Operations of differential_fuzzer, in its encoding."""
+
+    HOW = ["inline", "other_thread", "delayed"]
+
+    def __init__(self):
+        self.s = Input()
+
+    def register(self, index, flags=0, null_description=False):
+        self.s.integral(0, 4, 0)
+        self.s.integral(0, 3, index)
+        self.s.pick(6, [0, 1, 2, 4, 7, 8].index(flags))
+        self.s.boolean(null_description)
+        return self
+
+    def unregister(self, index, reserved=False):
+        self.s.integral(0, 4, 1)
+        self.s.integral(0, 3, index)
+        self.s.boolean(reserved)
+        return self
+
+    def get_info(self, index, null_out=False):
+        self.s.integral(0, 4, 2)
+        self.s.integral(0, 3, index)
+        self.s.boolean(null_out)
+        return self
+
+    def update_items(self, index, flags=2, cb=4, edge=None, null_cookie=False,
+                     init=S_OK, prepare="inline", sync="inline", items=1,
+                     cookie=b"ckie"):
+        self.s.integral(0, 4, 3)
+        self.s.integral(0, 3, index)
+        documented = flags in (0, 2, 4, 6)
+        self.s.boolean(documented)
+        if documented:
+            self.s.pick(4, [0, 2, 4, 6].index(flags))
+        else:
+            self.s.u32(flags)
+        if edge is not None:
+            self.s.integral(0, 2, 1)
+            self.s.pick(3, edge)
+        elif cb == 0:
+            self.s.integral(0, 2, 2)
+        else:
+            self.s.integral(0, 2, 0)
+            self.s.integral(0, 32, cb)
+        self.s.boolean(null_cookie)
+        self.s.pick(4, [S_OK, S_OK, S_FALSE, E_FAIL].index(init))
+        self.s.pick(3, self.HOW.index(prepare))
+        self.s.pick(3, self.HOW.index(sync))
+        self.s.integral(0, 2, items)
+        self.s.raw(cookie)
+        return self
+
+    def update_all(self, index=0):
+        self.s.integral(0, 4, 4)
+        self.s.integral(0, 3, index)
+        return self
+
+    def encode(self):
+        return self.s.encode()
+
+
+def differential_seeds():
+    D = Differential
+    return {
+        "registration_round_trip": D().register(0, 7).get_info(0)
+        .register(0, 1, True).get_info(0).unregister(0).get_info(0)
+        .get_info(0, True).encode(),
+        "registration_bad_arguments": D().register(3).register(0, 8)
+        .unregister(3).unregister(0, True).encode(),
+        "update_items_every_flag_value": D().register(0).update_items(0, 0)
+        .update_items(0, 2).update_items(0, 4).update_items(0, 6).encode(),
+        "update_items_unknown_flags_ui105": D().register(0)
+        .update_items(0, 1).update_items(0, 0xFFFFFFFF).encode(),
+        "update_items_unregistered_ui109": D().update_items(0)
+        .update_items(3).register(1).unregister(1).update_items(1).encode(),
+        "update_items_cookie_shapes": D().register(1)
+        .update_items(1, cb=0, cookie=b"").update_items(1, cb=0,
+                                                        null_cookie=True,
+                                                        cookie=b"")
+        .update_items(1, cb=4, null_cookie=True)
+        .update_items(1, cb=32, cookie=b"x").encode(),
+        "update_items_cookie_edges_ui107": D().register(0)
+        .update_items(0, edge=0, cookie=b"").update_items(0, edge=1,
+                                                          cookie=b"")
+        .update_items(0, edge=2, cookie=b"").encode(),
+        "update_items_initialize_results": D().register(0)
+        .update_items(0, init=S_FALSE).update_items(0, init=E_FAIL)
+        .register(2).update_items(2).encode(),
+        "update_items_completions_from_threads": D().register(0)
+        .update_items(0, prepare="other_thread", sync="other_thread")
+        .update_items(0, prepare="delayed", sync="delayed").encode(),
+        "update_items_no_items": D().register(0).update_items(0, items=0)
+        .encode(),
+        "update_all_two_handlers_and_a_broken_one": D().register(0)
+        .register(1).register(2).update_all().unregister(1).update_all()
+        .encode(),
+    }
+
+
 TARGETS = {
+    "differential_fuzzer": differential_seeds,
     "handler_behaviour_fuzzer": handler_behaviour_seeds,
     "call_sequence_fuzzer": call_sequence_seeds,
     "update_items_fuzzer": update_items_seeds,
