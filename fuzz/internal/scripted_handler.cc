@@ -418,9 +418,11 @@ class HandlerClass::Factory final : public com::Object<IClassFactory> {
     if (ppv == nullptr) return E_POINTER;
     *ppv = nullptr;
     if (outer != nullptr) return CLASS_E_NOAGGREGATION;
-    std::shared_ptr<const HandlerScript> script;
-    std::shared_ptr<HandlerRecord> record = owner_->NewObject(&script);
-    auto* handler = new ScriptedHandler(std::move(script), std::move(record));
+    auto record = std::make_shared<HandlerRecord>();
+    auto* handler = new ScriptedHandler(owner_->CurrentScript(), record);
+    // Published only now that the object counts as live: a fuzzer waiting
+    // for "every recorded handler is gone" must not see it in between.
+    owner_->AddRecord(std::move(record));
     const HRESULT hr = handler->QueryInterface(riid, ppv);
     handler->Release();
     return hr;
@@ -449,13 +451,14 @@ void HandlerClass::SetScript(const HandlerScript& script) {
   script_ = std::move(copy);
 }
 
-std::shared_ptr<HandlerRecord> HandlerClass::NewObject(
-    std::shared_ptr<const HandlerScript>* script) {
-  auto record = std::make_shared<HandlerRecord>();
+std::shared_ptr<const HandlerScript> HandlerClass::CurrentScript() {
   std::lock_guard lock(mu_);
-  *script = script_;
-  records_.push_back(record);
-  return record;
+  return script_;
+}
+
+void HandlerClass::AddRecord(std::shared_ptr<HandlerRecord> record) {
+  std::lock_guard lock(mu_);
+  records_.push_back(std::move(record));
 }
 
 std::vector<std::shared_ptr<HandlerRecord>> HandlerClass::TakeRecords() {

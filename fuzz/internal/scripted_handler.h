@@ -194,8 +194,8 @@ class HandlerClass {
  private:
   class Factory;
   friend class Factory;
-  std::shared_ptr<HandlerRecord> NewObject(
-      std::shared_ptr<const HandlerScript>* script);
+  std::shared_ptr<const HandlerScript> CurrentScript();
+  void AddRecord(std::shared_ptr<HandlerRecord> record);
 
   GUID clsid_;
   DWORD registration_ = 0;
