@@ -570,6 +570,52 @@ def differential_seeds():
     }
 
 
+# ---- dictionaries ---------------------------------------------------------
+
+def dict_bytes(data):
+    return "".join("\\x%02X" % b for b in data)
+
+
+def u32le(value):
+    return struct.pack("<I", value & 0xFFFFFFFF)
+
+
+COMMON_DICT = [
+    ("clsid_syncmgr", CLSID_SYNCMGR),
+    ("guid_null", bytes(16)),
+] + [("flags_%s" % name, u32le(v)) for name, v in (
+    ("0", 0), ("startsync", 2), ("minimized", 4), ("both", 6), ("bit0", 1),
+    ("bit3", 8), ("high", 0x80000000), ("all", 0xFFFFFFFF))] + [
+    ("size_%s" % name, u32le(v)) for name, v in (
+        ("1mib", 1 << 20), ("1mib_plus_1", (1 << 20) + 1),
+        ("1mib_minus_1", (1 << 20) - 1), ("4096", 4096), ("4097", 4097),
+        ("16", 16), ("17", 17), ("int_max", 0x7FFFFFFF))] + [
+    ("hr_%s" % name, u32le(v)) for name, v in (
+        ("s_false", S_FALSE), ("e_fail", E_FAIL),
+        ("e_outofmemory", E_OUTOFMEMORY), ("e_invalidarg", 0x80070057),
+        ("e_unexpected", E_UNEXPECTED), ("e_notimpl", E_NOTIMPL),
+        ("missingitems", S_MISSINGITEMS), ("retrysync", S_RETRYSYNC),
+        ("cancelitem", S_CANCELITEM), ("cancelall", S_CANCELALL))]
+
+DICT_GUIDS = {
+    "update_items_fuzzer": [1, 2, 3],
+    "call_sequence_fuzzer": [0x20, 0x21, 0x22, 0x23],
+    "handler_behaviour_fuzzer": [0x50, 0x60, 0x61, 0xEE],
+    "differential_fuzzer": [0x70, 0x71, 0x72, 0x78],
+}
+
+
+def write_dict(name):
+    entries = COMMON_DICT + [("test_clsid_%02x" % n, fuzz_guid(n))
+                             for n in DICT_GUIDS[name]]
+    with open(os.path.join("corpus", name + ".dict"), "w") as f:
+        f.write("# %s: written by fuzz/make_seeds.py; numbers are\n"
+                "# little-endian 32-bit values (FuzzedDataProvider reads them\n"
+                "# from the end of the input), GUIDs in memory order.\n" % name)
+        for key, data in entries:
+            f.write('%s="%s"\n' % (key, dict_bytes(data)))
+
+
 TARGETS = {
     "differential_fuzzer": differential_seeds,
     "handler_behaviour_fuzzer": handler_behaviour_seeds,
@@ -587,7 +633,8 @@ def main(argv):
         for seed_name, data in sorted(seeds.items()):
             with open(os.path.join(directory, seed_name), "wb") as f:
                 f.write(data)
-        print("%s: %d seeds" % (name, len(seeds)))
+        write_dict(name)
+        print("%s: %d seeds, %s.dict" % (name, len(seeds), name))
 
 
 if __name__ == "__main__":
