@@ -7,6 +7,8 @@
 //
 //   replay_main [--allow-missing] PATH...
 //
+// In a directory, files ending in .txt or .md (a finding's stack, a README)
+// are not inputs and are skipped.
 // --allow-missing: a PATH that does not exist is skipped (an empty
 // regressions/ folder is not in the runfiles). Fails when no input at all
 // was replayed, so that a wrong path cannot pass silently.
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
     std::vector<fs::path> files;
     if (fs::is_directory(path)) {
       for (const fs::directory_entry& entry : fs::directory_iterator(path)) {
+        const std::string extension = entry.path().extension().string();
+        if (extension == ".txt" || extension == ".md") continue;
         if (entry.is_regular_file()) files.push_back(entry.path());
       }
       std::sort(files.begin(), files.end());
