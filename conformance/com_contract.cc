@@ -1,0 +1,97 @@
+// COM rules of the implementation's objects and module (reference/SPEC.md
+// COM-, REG-106, UI-014).
+#include <thread>
+
+#include "conformance/testing/contract_test.h"
+#include "reference/com/com.h"
+
+namespace syncmgr::conformance {
+namespace {
+
+using ::syncmgr::com::ComPtr;
+using ::syncmgr::testing::HresultIs;
+using namespace std::chrono_literals;
+
+using ComContract = ContractTest;
+
+TEST_F(ComContract, QueryInterfaceFollowsComRules) {
+  REQUIREMENT("COM-001 COM-002 REG-106 UI-014");
+  void* out = reinterpret_cast<void*>(0x1);
+  EXPECT_THAT(invoke_->QueryInterface(IID_ISyncMgrSynchronize, &out),
+              HresultIs(E_NOINTERFACE));
+  EXPECT_EQ(out, nullptr) << "*ppv must be NULL on failure";
+  EXPECT_THAT(invoke_->QueryInterface(IID_IUnknown, nullptr),
+              HresultIs(E_POINTER));
+  ComPtr<IUnknown> a, b;
+  ASSERT_THAT(invoke_->QueryInterface(IID_IUnknown, a.PutVoid()),
+              HresultIs(S_OK));
+  ASSERT_THAT(register_->QueryInterface(IID_IUnknown, b.PutVoid()),
+              HresultIs(S_OK));
+  EXPECT_EQ(a.Get(), b.Get()) << "one object, one IUnknown";
+  ComPtr<ISyncMgrSynchronizeInvoke> back;
+  EXPECT_THAT(register_->QueryInterface(IID_ISyncMgrSynchronizeInvoke,
+                                        back.PutVoid()),
+              HresultIs(S_OK));
+}
+
+TEST_F(ComContract, ClassObjectServesOnlyClsidSyncMgr) {
+  REQUIREMENT("COM-005 COM-007");
+  DllGetClassObjectFn get_class_object = nullptr;
+  DllCanUnloadNowFn can_unload = nullptr;
+  std::string error;
+  ASSERT_THAT(syncmgr::com::LoadInprocServer(GetSettings().implementation,
+                                             &get_class_object, &can_unload,
+                                             &error),
+              HresultIs(S_OK))
+      << error;
+  ComPtr<IClassFactory> factory;
+  EXPECT_THAT(get_class_object(kHandlerClsid, IID_IClassFactory,
+                               factory.PutVoid()),
+              HresultIs(CLASS_E_CLASSNOTAVAILABLE));
+  ASSERT_THAT(get_class_object(CLSID_SyncMgr, IID_IClassFactory,
+                               factory.PutVoid()),
+              HresultIs(S_OK));
+  ComPtr<ISyncMgrSynchronizeInvoke> invoke;
+  EXPECT_THAT(factory->CreateInstance(invoke_.Get(),
+                                      IID_ISyncMgrSynchronizeInvoke,
+                                      invoke.PutVoid()),
+              HresultIs(CLASS_E_NOAGGREGATION));
+  EXPECT_THAT(factory->CreateInstance(nullptr, IID_ISyncMgrSynchronizeInvoke,
+                                      invoke.PutVoid()),
+              HresultIs(S_OK));
+}
+
+TEST_F(ComContract, EveryObjectIsReleasedAndTheModuleCanUnload) {
+  REQUIREMENT("COM-003 COM-006 UI-118");
+  const long host_objects = syncmgr::com::LiveObjects();
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC, {1, 2}), HresultIs(S_OK));
+  ASSERT_TRUE(SessionsEnded(1));
+  // The handler's enumerator and everything else the handler created.
+  long left = syncmgr::com::LiveObjects();
+  for (int i = 0; i < 200 && left != host_objects; ++i) {
+    std::this_thread::sleep_for(10ms);
+    left = syncmgr::com::LiveObjects();
+  }
+  EXPECT_EQ(left, host_objects)
+      << "objects the handler handed out were not released";
+  const std::string& path = GetSettings().implementation;
+  EXPECT_THAT(syncmgr::com::InprocServerCanUnloadNow(path),
+              HresultIs(S_FALSE))
+      << "objects of the implementation are alive (this test holds two)";
+  register_.Reset();
+  invoke_.Reset();
+  HRESULT can_unload = S_FALSE;
+  for (int i = 0; i < 500 && can_unload != S_OK; ++i) {
+    can_unload = syncmgr::com::InprocServerCanUnloadNow(path);
+    if (can_unload != S_OK) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_THAT(can_unload, HresultIs(S_OK))
+      << "DllCanUnloadNow must answer S_OK once every object is released";
+  // TearDown needs a manager to unregister the handler.
+  ASSERT_THAT(CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
+                               IID_ISyncMgrRegister, register_.PutVoid()),
+              HresultIs(S_OK));
+}
+
+}  // namespace
+}  // namespace syncmgr::conformance

@@ -1,0 +1,105 @@
+// Many callers at once, and re-entrant calls from handlers (reference/SPEC.md
+// UI-115, UI-116, UI-118).
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "conformance/testing/contract_test.h"
+#include "reference/com/com.h"
+
+namespace syncmgr::conformance {
+namespace {
+
+using ::syncmgr::com::ComPtr;
+using ::syncmgr::testing::HresultIs;
+using ::testing::Invoke;
+
+using ConcurrencyContract = ContractTest;
+
+TEST_F(ConcurrencyContract, ManyCallersManyHandlers) {
+  REQUIREMENT("UI-115 UI-118 CB-104");
+  constexpr int kHandlers = 3;
+  constexpr int kThreads = 6;
+  constexpr int kCalls = 10;
+  std::vector<MockHandler*> handlers = {&mock()};
+  for (int i = 1; i < kHandlers; ++i) handlers.push_back(&AddHandler(i));
+  // One session of a handler at a time: count sessions between
+  // SetProgressCallback(cb) and SetProgressCallback(NULL).
+  std::atomic<int> overlaps{0};
+  std::vector<std::unique_ptr<std::atomic<int>>> active;
+  for (int i = 0; i < kHandlers; ++i) {
+    active.push_back(std::make_unique<std::atomic<int>>(0));
+    std::atomic<int>* counter = active.back().get();
+    ON_CALL(*handlers[i], SetProgressCallback)
+        .WillByDefault(Invoke([counter, &overlaps](
+                                  ISyncMgrSynchronizeCallback* cb) {
+          if (cb != nullptr) {
+            if (++*counter > 1) ++overlaps;
+          } else {
+            --*counter;
+          }
+          return S_OK;
+        }));
+    MockHandler* handler = handlers[i];
+    ON_CALL(*handler, Synchronize).WillByDefault(Invoke([handler](HWND) {
+      ComPtr<ISyncMgrSynchronizeCallback> cb = handler->callback();
+      handler->RunOnThread([cb] { cb->SynchronizeCompleted(S_OK); });
+      return S_OK;
+    }));
+  }
+  std::atomic<int> not_ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ComPtr<ISyncMgrSynchronizeInvoke> invoke;
+      if (FAILED(CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
+                                  IID_ISyncMgrSynchronizeInvoke,
+                                  invoke.PutVoid()))) {
+        ++not_ok;
+        return;
+      }
+      for (int i = 0; i < kCalls; ++i) {
+        const BYTE cookie[] = {static_cast<BYTE>(t), static_cast<BYTE>(i)};
+        const GUID clsid = (t + i) % kHandlers == 0
+                               ? kHandlerClsid
+                               : ExtraHandlerClsid((t + i) % kHandlers);
+        if (invoke->UpdateItems(SYNCMGRINVOKE_STARTSYNC, clsid, sizeof cookie,
+                                cookie) != S_OK) {
+          ++not_ok;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(not_ok.load(), 0);
+  const int per_handler = kThreads * kCalls / kHandlers;
+  for (MockHandler* handler : handlers) {
+    EXPECT_TRUE(SessionsEnded(*handler, per_handler));
+    handler->JoinThreads();
+    EXPECT_EQ(handler->objects_created(), per_handler)
+        << "sessions lost or duplicated";
+  }
+  EXPECT_EQ(overlaps.load(), 0)
+      << "two sessions of one handler ran at the same time";
+}
+
+TEST_F(ConcurrencyContract, HandlerMayCallUpdateItemsFromInitialize) {
+  REQUIREMENT("UI-116");
+  std::atomic<int> calls{0};
+  std::atomic<HRESULT> nested{E_FAIL};
+  ON_CALL(mock(), Initialize)
+      .WillByDefault(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
+        if (calls++ == 0) {
+          const BYTE cookie[] = {9};
+          nested = invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC,
+                                        kHandlerClsid, 1, cookie);
+        }
+        return S_OK;
+      }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  EXPECT_TRUE(SessionsEnded(2)) << "the nested request never ran";
+  EXPECT_THAT(nested.load(), HresultIs(S_OK));
+}
+
+}  // namespace
+}  // namespace syncmgr::conformance

@@ -1,0 +1,147 @@
+#include "conformance/testing/contract_test.h"
+
+#include <thread>
+
+#include "reference/com/com.h"
+#include "reference/mobsync/guid.h"
+#include "reference/mobsync/hresult.h"
+
+namespace syncmgr::conformance {
+
+using syncmgr::testing::HresultIs;
+
+const GUID kHandlerClsid = {0x5E57C0DE, 0x0001, 0x4000,
+                            {0x80, 0, 0, 0, 0, 0, 0, 0x01}};
+const GUID kUnregisteredClsid = {0x5E57C0DE, 0x0001, 0x4000,
+                                 {0x80, 0, 0, 0, 0, 0, 0, 0xFF}};
+
+GUID ExtraHandlerClsid(int n) {
+  GUID g = kHandlerClsid;
+  g.Data4[6] = 0x10;
+  g.Data4[7] = static_cast<BYTE>(n);
+  return g;
+}
+
+Settings& GetSettings() {
+  static Settings settings;
+  return settings;
+}
+
+bool LoadImplementation(const std::string& path, std::string* error) {
+  if (FAILED(syncmgr::com::RegisterInprocServer(CLSID_SyncMgr, path, error))) {
+    return false;
+  }
+  syncmgr::com::ComPtr<ISyncMgrSynchronizeInvoke> invoke;
+  const HRESULT hr = CoCreateInstance(CLSID_SyncMgr, nullptr,
+                                      CLSCTX_INPROC_SERVER,
+                                      IID_ISyncMgrSynchronizeInvoke,
+                                      invoke.PutVoid());
+  if (FAILED(hr) || !invoke) {
+    *error = path + ": CoCreateInstance(CLSID_SyncMgr, "
+             "IID_ISyncMgrSynchronizeInvoke) failed: " +
+             syncmgr::com::LastActivationError();
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Mocks whose objects the implementation never released: they must outlive
+// the test (the implementation may still call them), so they are kept here,
+// reachable, until the process ends.
+std::vector<std::unique_ptr<MockHandler>>& Graveyard() {
+  static auto* graveyard = new std::vector<std::unique_ptr<MockHandler>>();
+  return *graveyard;
+}
+
+}  // namespace
+
+void ContractTest::SetUp() {
+  ASSERT_THAT(CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
+                               IID_ISyncMgrSynchronizeInvoke,
+                               invoke_.PutVoid()),
+              HresultIs(S_OK))
+      << syncmgr::com::LastActivationError();
+  ASSERT_THAT(invoke_.As(&register_), HresultIs(S_OK))
+      << "CLSID_SyncMgr must answer QueryInterface(IID_ISyncMgrRegister) "
+         "(REG-106)";
+  Add(kHandlerClsid, 0);
+}
+
+ContractTest::Handler& ContractTest::Add(const GUID& clsid,
+                                         DWORD register_flags) {
+  Handler handler;
+  handler.clsid = clsid;
+  handler.mock = std::make_unique<MockHandler>();
+  handler.registration = std::make_unique<syncmgr::testing::RegisteredHandler>(
+      clsid, handler.mock.get());
+  EXPECT_THAT(register_->RegisterSyncMgrHandler(clsid, u"Conformance handler",
+                                                register_flags),
+              HresultIs(S_OK))
+      << "RegisterSyncMgrHandler(" << clsid << ")";
+  handlers_.push_back(std::move(handler));
+  return handlers_.back();
+}
+
+MockHandler& ContractTest::AddHandler(int n, DWORD register_flags) {
+  return *Add(ExtraHandlerClsid(n), register_flags).mock;
+}
+
+void ContractTest::TearDown() {
+  const auto deadline =
+      std::chrono::steady_clock::now() + GetSettings().session_timeout;
+  for (Handler& handler : handlers_) {
+    if (register_) register_->UnregisterSyncMgrHandler(handler.clsid, 0);
+    handler.registration.reset();  // revokes the class object
+    const auto left = std::max(deadline - std::chrono::steady_clock::now(),
+                               std::chrono::steady_clock::duration::zero());
+    if (!handler.mock->WaitUntilDestroyed(
+            std::chrono::duration_cast<std::chrono::milliseconds>(left), 0)) {
+      ADD_FAILURE() << handler.mock->objects_alive() << " object(s) of handler "
+                    << handler.clsid
+                    << " were never released by the implementation (COM-003)";
+      handler.mock->JoinThreads();
+      Graveyard().push_back(std::move(handler.mock));
+    }
+  }
+  handlers_.clear();
+  register_.Reset();
+  invoke_.Reset();
+}
+
+HRESULT ContractTest::Update(DWORD flags, const std::vector<BYTE>& cookie) {
+  return invoke_->UpdateItems(flags, kHandlerClsid,
+                              static_cast<DWORD>(cookie.size()),
+                              cookie.empty() ? nullptr : cookie.data());
+}
+
+::testing::AssertionResult ContractTest::SessionsEnded(int sessions) {
+  return SessionsEnded(mock(), sessions);
+}
+
+::testing::AssertionResult ContractTest::SessionsEnded(MockHandler& handler,
+                                                       int sessions) {
+  if (handler.WaitUntilDestroyed(GetSettings().session_timeout, sessions)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "after " << GetSettings().session_timeout.count() << " ms, "
+         << handler.objects_created() << " handler object(s) were created ("
+         << sessions << " expected) and " << handler.objects_alive()
+         << " are still alive: the session did not end";
+}
+
+::testing::AssertionResult ContractTest::NoHandlerCreated() {
+  std::this_thread::sleep_for(GetSettings().settle);
+  for (const Handler& handler : handlers_) {
+    if (handler.mock->objects_created() != 0) {
+      return ::testing::AssertionFailure()
+             << "handler " << handler.clsid << " was created "
+             << handler.mock->objects_created() << " time(s)";
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace syncmgr::conformance

@@ -1,0 +1,99 @@
+// File: conformance/testing/contract_test.h
+//
+// The fixture of every conformance test. The implementation under test is a
+// plug-in loaded through the host's COM runtime as the in-proc server of
+// CLSID_SyncMgr; the fixture reaches it only with CoCreateInstance and the
+// mobsync interfaces. It registers a GoogleMock handler under a test CLSID,
+// both with the host's COM runtime (so that the implementation's
+// CoCreateInstance finds it) and with the implementation's
+// ISyncMgrRegister, and unregisters it afterwards.
+//
+// What a test may judge is what a client and a handler can observe: return
+// codes, the calls the handler receives, the handler's final Release and
+// DllCanUnloadNow. A session is over when every handler object created for
+// it has been destroyed; tests wait for that with a bounded wait
+// (SessionsEnded), never assuming UpdateItems ran the session before it
+// returned.
+//
+// Example:
+//   TEST_F(UpdateItemsContract, UnknownFlagBitsAreRejected) {
+//     REQUIREMENT("UI-105");
+//     EXPECT_THAT(Update(0x1), HresultIs(E_INVALIDARG));
+//     EXPECT_TRUE(NoHandlerCreated());
+//   }
+#ifndef SYNCMGR_CONFORMANCE_TESTING_CONTRACT_TEST_H_
+#define SYNCMGR_CONFORMANCE_TESTING_CONTRACT_TEST_H_
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reference/com/object.h"
+#include "reference/mobsync/mobsync.h"
+#include "reference/testing/hresult_matchers.h"
+#include "reference/testing/mock_handler.h"
+#include "reference/testing/requirement.h"
+
+namespace syncmgr::conformance {
+
+struct Settings {
+  std::string implementation;  // the plug-in's path
+  // How long a test waits for a session to end (the implementation's own
+  // completion timeouts must be shorter for the timeout tests to pass).
+  std::chrono::milliseconds session_timeout{30000};
+  // How long a rejected call is watched for a handler being created anyway.
+  std::chrono::milliseconds settle{100};
+};
+Settings& GetSettings();
+
+// Registers `path` as the in-proc server of CLSID_SyncMgr and checks that
+// CoCreateInstance(CLSID_SyncMgr) gives an ISyncMgrSynchronizeInvoke.
+bool LoadImplementation(const std::string& path, std::string* error);
+
+// The handler CLSIDs the suite uses.
+extern const GUID kHandlerClsid;
+GUID ExtraHandlerClsid(int n);  // n = 0, 1, ...
+extern const GUID kUnregisteredClsid;
+
+using MockHandler = ::testing::NiceMock<syncmgr::testing::HandlerMock>;
+
+class ContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  MockHandler& mock() { return *handlers_.front().mock; }
+  // Registers one more mock handler under ExtraHandlerClsid(n) (host COM
+  // runtime and the implementation); unregistered in TearDown.
+  MockHandler& AddHandler(int n, DWORD register_flags = 0);
+
+  HRESULT Update(DWORD flags, const std::vector<BYTE>& cookie = {});
+
+  // True once `sessions` handler objects of `handler` were created and all
+  // were destroyed, within the session timeout.
+  ::testing::AssertionResult SessionsEnded(int sessions = 1);
+  ::testing::AssertionResult SessionsEnded(MockHandler& handler, int sessions);
+  // True if no handler object of any registered mock was created during the
+  // settle period.
+  ::testing::AssertionResult NoHandlerCreated();
+
+  syncmgr::com::ComPtr<ISyncMgrSynchronizeInvoke> invoke_;
+  syncmgr::com::ComPtr<ISyncMgrRegister> register_;
+
+ private:
+  struct Handler {
+    GUID clsid;
+    std::unique_ptr<MockHandler> mock;
+    std::unique_ptr<syncmgr::testing::RegisteredHandler> registration;
+  };
+  Handler& Add(const GUID& clsid, DWORD register_flags);
+  std::vector<Handler> handlers_;
+};
+
+}  // namespace syncmgr::conformance
+
+#endif  // SYNCMGR_CONFORMANCE_TESTING_CONTRACT_TEST_H_
