@@ -29,9 +29,9 @@ TEST_F(ComContract, QueryInterfaceFollowsComRules) {
               HresultIs(S_OK));
   EXPECT_EQ(a.Get(), b.Get()) << "one object, one IUnknown";
   ComPtr<ISyncMgrSynchronizeInvoke> back;
-  EXPECT_THAT(register_->QueryInterface(IID_ISyncMgrSynchronizeInvoke,
-                                        back.PutVoid()),
-              HresultIs(S_OK));
+  EXPECT_THAT(
+      register_->QueryInterface(IID_ISyncMgrSynchronizeInvoke, back.PutVoid()),
+      HresultIs(S_OK));
 }
 
 TEST_F(ComContract, ClassObjectServesOnlyClsidSyncMgr) {
@@ -39,23 +39,23 @@ TEST_F(ComContract, ClassObjectServesOnlyClsidSyncMgr) {
   DllGetClassObjectFn get_class_object = nullptr;
   DllCanUnloadNowFn can_unload = nullptr;
   std::string error;
-  ASSERT_THAT(syncmgr::com::LoadInprocServer(GetSettings().implementation,
-                                             &get_class_object, &can_unload,
-                                             &error),
-              HresultIs(S_OK))
+  ASSERT_THAT(
+      syncmgr::com::LoadInprocServer(GetSettings().implementation,
+                                     &get_class_object, &can_unload, &error),
+      HresultIs(S_OK))
       << error;
   ComPtr<IClassFactory> factory;
-  EXPECT_THAT(get_class_object(kHandlerClsid, IID_IClassFactory,
-                               factory.PutVoid()),
-              HresultIs(CLASS_E_CLASSNOTAVAILABLE));
-  ASSERT_THAT(get_class_object(CLSID_SyncMgr, IID_IClassFactory,
-                               factory.PutVoid()),
-              HresultIs(S_OK));
+  EXPECT_THAT(
+      get_class_object(kHandlerClsid, IID_IClassFactory, factory.PutVoid()),
+      HresultIs(CLASS_E_CLASSNOTAVAILABLE));
+  ASSERT_THAT(
+      get_class_object(CLSID_SyncMgr, IID_IClassFactory, factory.PutVoid()),
+      HresultIs(S_OK));
   ComPtr<ISyncMgrSynchronizeInvoke> invoke;
-  EXPECT_THAT(factory->CreateInstance(invoke_.Get(),
-                                      IID_ISyncMgrSynchronizeInvoke,
-                                      invoke.PutVoid()),
-              HresultIs(CLASS_E_NOAGGREGATION));
+  EXPECT_THAT(
+      factory->CreateInstance(invoke_.Get(), IID_ISyncMgrSynchronizeInvoke,
+                              invoke.PutVoid()),
+      HresultIs(CLASS_E_NOAGGREGATION));
   EXPECT_THAT(factory->CreateInstance(nullptr, IID_ISyncMgrSynchronizeInvoke,
                                       invoke.PutVoid()),
               HresultIs(S_OK));
@@ -75,8 +75,7 @@ TEST_F(ComContract, EveryObjectIsReleasedAndTheModuleCanUnload) {
   EXPECT_EQ(left, host_objects)
       << "objects the handler handed out were not released";
   const std::string& path = GetSettings().implementation;
-  EXPECT_THAT(syncmgr::com::InprocServerCanUnloadNow(path),
-              HresultIs(S_FALSE))
+  EXPECT_THAT(syncmgr::com::InprocServerCanUnloadNow(path), HresultIs(S_FALSE))
       << "objects of the implementation are alive (this test holds two)";
   register_.Reset();
   invoke_.Reset();

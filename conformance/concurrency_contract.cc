@@ -31,15 +31,15 @@ TEST_F(ConcurrencyContract, ManyCallersManyHandlers) {
     active.push_back(std::make_unique<std::atomic<int>>(0));
     std::atomic<int>* counter = active.back().get();
     ON_CALL(*handlers[i], SetProgressCallback)
-        .WillByDefault(Invoke([counter, &overlaps](
-                                  ISyncMgrSynchronizeCallback* cb) {
-          if (cb != nullptr) {
-            if (++*counter > 1) ++overlaps;
-          } else {
-            --*counter;
-          }
-          return S_OK;
-        }));
+        .WillByDefault(
+            Invoke([counter, &overlaps](ISyncMgrSynchronizeCallback* cb) {
+              if (cb != nullptr) {
+                if (++*counter > 1) ++overlaps;
+              } else {
+                --*counter;
+              }
+              return S_OK;
+            }));
     MockHandler* handler = handlers[i];
     ON_CALL(*handler, Synchronize).WillByDefault(Invoke([handler](HWND) {
       ComPtr<ISyncMgrSynchronizeCallback> cb = handler->callback();
@@ -91,8 +91,8 @@ TEST_F(ConcurrencyContract, HandlerMayCallUpdateItemsFromInitialize) {
       .WillByDefault(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
         if (calls++ == 0) {
           const BYTE cookie[] = {9};
-          nested = invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC,
-                                        kHandlerClsid, 1, cookie);
+          nested = invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid,
+                                        1, cookie);
         }
         return S_OK;
       }));

@@ -116,8 +116,8 @@ Check RunOne(const Flags& flags, const std::string& test,
              const fs::path& scratch, int index) {
   Check check;
   check.name = test;
-  const fs::path result_json = scratch / ("test" + std::to_string(index) +
-                                          ".json");
+  const fs::path result_json =
+      scratch / ("test" + std::to_string(index) + ".json");
   const ChildResult child = RunChild(
       {SelfPath(), "--worker", "--implementation=" + flags.implementation,
        "--gtest_filter=" + test, "--gtest_output=json:" + result_json.string(),
@@ -131,12 +131,12 @@ Check RunOne(const Flags& flags, const std::string& test,
 
   json doc;
   std::ifstream in(result_json);
-  const bool have_json = in && !child.timed_out && child.signal == 0 &&
-                         (doc = json::parse(in, nullptr, false),
-                          !doc.is_discarded());
+  const bool have_json =
+      in && !child.timed_out && child.signal == 0 &&
+      (doc = json::parse(in, nullptr, false), !doc.is_discarded());
   if (!have_json) {
-    check.result = child.timed_out ? Check::Result::kTimedOut
-                                   : Check::Result::kCrashed;
+    check.result =
+        child.timed_out ? Check::Result::kTimedOut : Check::Result::kCrashed;
     check.message = "the test " + child.Describe();
     check.evidence = LastLines(child.output, 40);
     return check;
@@ -333,8 +333,8 @@ int main(int argc, char** argv) {
 
   std::error_code ec;
   if (!std::filesystem::is_regular_file(flags.implementation, ec)) {
-    std::cerr << "conformance_suite: --implementation: "
-              << flags.implementation << " is not a readable file\n";
+    std::cerr << "conformance_suite: --implementation: " << flags.implementation
+              << " is not a readable file\n";
     return 2;
   }
   flags.implementation =
@@ -347,8 +347,7 @@ int main(int argc, char** argv) {
   // Fail early, in one line, on a file that is not a usable implementation.
   const auto probe = syncmgr::conformance::RunChild(
       {syncmgr::conformance::SelfPath(), "--worker",
-       "--implementation=" + flags.implementation,
-       "--gtest_filter=-*"},
+       "--implementation=" + flags.implementation, "--gtest_filter=-*"},
       {}, std::chrono::seconds(30));
   if (probe.exit_code != 0) {
     std::cerr << (probe.exit_code == 2

@@ -30,10 +30,10 @@ using LifecycleContract = ContractTest;
 
 TEST_F(LifecycleContract, CallsComeInTheSpecifiedOrder) {
   REQUIREMENT("HS-101 HS-010 HS-011 HS-016 HS-024 UI-004 UI-117 ST-001");
-  mock().items = {MakeItem(TestGuid(1), u"checked"),
-                  MakeItem(TestGuid(2), u"unchecked",
-                           SYNCMGRITEMSTATE_UNCHECKED),
-                  MakeItem(TestGuid(3), u"checked too")};
+  mock().items = {
+      MakeItem(TestGuid(1), u"checked"),
+      MakeItem(TestGuid(2), u"unchecked", SYNCMGRITEMSTATE_UNCHECKED),
+      MakeItem(TestGuid(3), u"checked too")};
   {
     InSequence order;
     EXPECT_CALL(mock(), Created());
@@ -75,11 +75,11 @@ TEST_F(LifecycleContract, RefusedPrepareForSyncEndsWithoutSynchronize) {
 
 TEST_F(LifecycleContract, FailedPrepareCompletionEndsWithoutSynchronize) {
   REQUIREMENT("HS-015 CB-001");
-  EXPECT_CALL(mock(), PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
-                                                          DWORD) {
-    mock().callback()->PrepareForSyncCompleted(E_FAIL);
-    return S_OK;
-  }));
+  EXPECT_CALL(mock(), PrepareForSync)
+      .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
+        mock().callback()->PrepareForSyncCompleted(E_FAIL);
+        return S_OK;
+      }));
   EXPECT_CALL(mock(), Synchronize).Times(0);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   EXPECT_TRUE(SessionsEnded(1));
@@ -89,16 +89,16 @@ TEST_F(LifecycleContract, SynchronizeWaitsForALateCompletionFromAnotherThread) {
   REQUIREMENT("HS-012 HS-015 HS-025 CB-104");
   std::atomic<bool> prepare_completed{false};
   std::atomic<bool> synchronize_too_early{false};
-  EXPECT_CALL(mock(), PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
-                                                          DWORD) {
-    ComPtr<ISyncMgrSynchronizeCallback> callback = mock().callback();
-    mock().RunOnThread([callback, &prepare_completed] {
-      std::this_thread::sleep_for(50ms);
-      prepare_completed = true;
-      callback->PrepareForSyncCompleted(S_OK);
-    });
-    return S_OK;
-  }));
+  EXPECT_CALL(mock(), PrepareForSync)
+      .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
+        ComPtr<ISyncMgrSynchronizeCallback> callback = mock().callback();
+        mock().RunOnThread([callback, &prepare_completed] {
+          std::this_thread::sleep_for(50ms);
+          prepare_completed = true;
+          callback->PrepareForSyncCompleted(S_OK);
+        });
+        return S_OK;
+      }));
   EXPECT_CALL(mock(), Synchronize).WillOnce(Invoke([&](HWND) {
     if (!prepare_completed) synchronize_too_early = true;
     ComPtr<ISyncMgrSynchronizeCallback> callback = mock().callback();
@@ -123,15 +123,15 @@ TEST_F(LifecycleContract, MissingCompletionEndsTheSession) {
   EXPECT_TRUE(SessionsEnded(1)) << "the manager must stop waiting (HS-112)";
 }
 
-// ---- The callback ------------------------------------------------------------
+// ---- The callback
+// ------------------------------------------------------------
 
 using CallbackContract = ContractTest;
 
 // Runs `body` with the session's callback from inside Synchronize, then
 // completes the session.
-void DuringSynchronize(
-    MockHandler& mock,
-    std::function<void(ISyncMgrSynchronizeCallback*)> body) {
+void DuringSynchronize(MockHandler& mock,
+                       std::function<void(ISyncMgrSynchronizeCallback*)> body) {
   EXPECT_CALL(mock, Synchronize).WillOnce(Invoke([&mock, body](HWND) {
     ComPtr<ISyncMgrSynchronizeCallback> callback = mock.callback();
     body(callback.Get());
@@ -157,15 +157,15 @@ TEST_F(CallbackContract, SecondCompletionIsUnexpected) {
 TEST_F(CallbackContract, UnsolicitedCompletionsAreUnexpected) {
   REQUIREMENT("CB-004 CB-005 CB-101");
   HRESULT properties = S_OK, show_error = S_OK, early_synchronize = S_OK;
-  EXPECT_CALL(mock(), PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
-                                                          DWORD) {
-    auto cb = mock().callback();
-    properties = cb->ShowPropertiesCompleted(S_OK);
-    show_error = cb->ShowErrorCompleted(S_OK, 0, nullptr);
-    early_synchronize = cb->SynchronizeCompleted(S_OK);
-    cb->PrepareForSyncCompleted(S_OK);
-    return S_OK;
-  }));
+  EXPECT_CALL(mock(), PrepareForSync)
+      .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
+        auto cb = mock().callback();
+        properties = cb->ShowPropertiesCompleted(S_OK);
+        show_error = cb->ShowErrorCompleted(S_OK, 0, nullptr);
+        early_synchronize = cb->SynchronizeCompleted(S_OK);
+        cb->PrepareForSyncCompleted(S_OK);
+        return S_OK;
+      }));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   ASSERT_TRUE(SessionsEnded(1));
   EXPECT_THAT(properties, HresultIs(E_UNEXPECTED));
@@ -210,8 +210,7 @@ TEST_F(CallbackContract, ProgressArgumentsAreChecked) {
       item.iProgValue = c.value;
       item.iMaxValue = c.max;
       const GUID id = c.known_item ? TestGuid(1) : TestGuid(0x42);
-      answers.push_back(
-          cb->Progress(id, c.cb_size == 0 ? nullptr : &item));
+      answers.push_back(cb->Progress(id, c.cb_size == 0 ? nullptr : &item));
     }
   });
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
@@ -251,13 +250,13 @@ TEST_F(CallbackContract, LogErrorAndDeleteLogErrorArguments) {
   });
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   ASSERT_TRUE(SessionsEnded(1));
-  EXPECT_THAT(answers,
-              ElementsAre(HresultIs(S_OK), HresultIs(S_OK),
-                          HresultIs(E_INVALIDARG), HresultIs(E_INVALIDARG),
-                          HresultIs(E_INVALIDARG), HresultIs(E_INVALIDARG),
-                          HresultIs(E_INVALIDARG), HresultIs(E_INVALIDARG),
-                          HresultIs(S_OK), HresultIs(S_OK),
-                          HresultIs(E_INVALIDARG)));
+  EXPECT_THAT(
+      answers,
+      ElementsAre(HresultIs(S_OK), HresultIs(S_OK), HresultIs(E_INVALIDARG),
+                  HresultIs(E_INVALIDARG), HresultIs(E_INVALIDARG),
+                  HresultIs(E_INVALIDARG), HresultIs(E_INVALIDARG),
+                  HresultIs(E_INVALIDARG), HresultIs(S_OK), HresultIs(S_OK),
+                  HresultIs(E_INVALIDARG)));
 }
 
 TEST_F(CallbackContract, EnableModelessAndEstablishConnection) {

@@ -34,8 +34,7 @@ TEST_F(RegistrationContract, RegisterQueryUnregister) {
 TEST_F(RegistrationContract, NotRegisteredClearsTheFlags) {
   REQUIREMENT("REG-103");
   DWORD flags = 0xDEADBEEF;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kUnregisteredClsid,
-                                                    &flags),
+  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kUnregisteredClsid, &flags),
               HresultIs(S_FALSE));
   EXPECT_EQ(flags, 0u);
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(kHandlerClsid, nullptr),

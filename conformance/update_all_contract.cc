@@ -52,8 +52,8 @@ TEST_F(UpdateAllContract, ReturnsBeforeTheSessionsRun) {
       }));
   // UpdateAll runs on another thread so that a manager that blocks fails
   // this test instead of hanging it.
-  auto done = std::async(std::launch::async,
-                         [&] { return invoke_->UpdateAll(); });
+  auto done =
+      std::async(std::launch::async, [&] { return invoke_->UpdateAll(); });
   const bool returned_while_blocked =
       done.wait_for(5s) == std::future_status::ready;
   {

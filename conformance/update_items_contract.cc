@@ -26,8 +26,8 @@ using ::testing::Return;
 HRESULT UpdateItemsWithClsidPointer(ISyncMgrSynchronizeInvoke* invoke,
                                     DWORD flags, const GUID* clsid,
                                     DWORD cb_cookie, const BYTE* cookie) {
-  using Fn = HRESULT (*)(ISyncMgrSynchronizeInvoke*, DWORD, const GUID*,
-                         DWORD, const BYTE*);
+  using Fn = HRESULT (*)(ISyncMgrSynchronizeInvoke*, DWORD, const GUID*, DWORD,
+                         const BYTE*);
   void** vtable = *reinterpret_cast<void***>(invoke);
   return reinterpret_cast<Fn>(vtable[3])(invoke, flags, clsid, cb_cookie,
                                          cookie);
@@ -47,8 +47,8 @@ TEST_F(UpdateItemsContract, DocumentedFlagCombinationsAreAccepted) {
 
 TEST_F(UpdateItemsContract, UnknownFlagBitsAreRejected) {
   REQUIREMENT("UI-105");
-  for (DWORD flags : {0x1u, 0x3u, 0x7u, 0x8u, 0x100u, 0x80000000u,
-                      0xFFFFFFFFu}) {
+  for (DWORD flags :
+       {0x1u, 0x3u, 0x7u, 0x8u, 0x100u, 0x80000000u, 0xFFFFFFFFu}) {
     EXPECT_THAT(Update(flags), HresultIs(E_INVALIDARG))
         << "dwInvokeFlags " << flags;
   }
@@ -57,9 +57,9 @@ TEST_F(UpdateItemsContract, UnknownFlagBitsAreRejected) {
 
 TEST_F(UpdateItemsContract, NullClsidPointerIsRejected) {
   REQUIREMENT("UI-109");
-  EXPECT_THAT(UpdateItemsWithClsidPointer(invoke_.Get(), 0, nullptr, 0,
-                                          nullptr),
-              HresultIs(E_INVALIDARG));
+  EXPECT_THAT(
+      UpdateItemsWithClsidPointer(invoke_.Get(), 0, nullptr, 0, nullptr),
+      HresultIs(E_INVALIDARG));
   EXPECT_TRUE(NoHandlerCreated());
 }
 
@@ -93,10 +93,10 @@ TEST_F(UpdateItemsContract, NonZeroSizeWithNullCookieIsRejected) {
 TEST_F(UpdateItemsContract, CookieLargerThanTheCapIsOutOfMemory) {
   REQUIREMENT("UI-107");
   std::vector<BYTE> cookie((1u << 20) + 1, 0x5A);
-  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid,
-                                   static_cast<DWORD>(cookie.size()),
-                                   cookie.data()),
-              HresultIs(E_OUTOFMEMORY));
+  EXPECT_THAT(
+      invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid,
+                           static_cast<DWORD>(cookie.size()), cookie.data()),
+      HresultIs(E_OUTOFMEMORY));
   EXPECT_TRUE(NoHandlerCreated());
   EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid,
                                    1u << 20, cookie.data()),
@@ -110,11 +110,11 @@ TEST_F(UpdateItemsContract, FailedCookieAllocationIsOutOfMemory) {
   // task allocator, which the host can make fail.
   long during_initialize = 0;
   const long before = syncmgr::com::OutstandingTaskMemAllocations();
-  EXPECT_CALL(mock(), Initialize).WillOnce(Invoke([&](DWORD, DWORD, DWORD,
-                                                      const BYTE*) {
-    during_initialize = syncmgr::com::OutstandingTaskMemAllocations();
-    return S_OK;
-  }));
+  EXPECT_CALL(mock(), Initialize)
+      .WillOnce(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
+        during_initialize = syncmgr::com::OutstandingTaskMemAllocations();
+        return S_OK;
+      }));
   ASSERT_THAT(Update(SYNCMGRINVOKE_STARTSYNC, {1, 2, 3}), HresultIs(S_OK));
   ASSERT_TRUE(SessionsEnded(1));
   if (during_initialize <= before) {
@@ -137,8 +137,7 @@ TEST_F(UpdateItemsContract, FirstFailingCheckDecides) {
   // before the size cap.
   EXPECT_THAT(invoke_->UpdateItems(0x1, kUnregisteredClsid, big_size, nullptr),
               HresultIs(E_INVALIDARG));
-  EXPECT_THAT(invoke_->UpdateItems(0, kUnregisteredClsid, big_size,
-                                   big.data()),
+  EXPECT_THAT(invoke_->UpdateItems(0, kUnregisteredClsid, big_size, big.data()),
               HresultIs(E_INVALIDARG));
   EXPECT_THAT(invoke_->UpdateItems(0, kHandlerClsid, big_size, nullptr),
               HresultIs(E_INVALIDARG));
@@ -147,14 +146,15 @@ TEST_F(UpdateItemsContract, FirstFailingCheckDecides) {
   EXPECT_TRUE(NoHandlerCreated());
 }
 
-// ---- The cookie --------------------------------------------------------------
+// ---- The cookie
+// --------------------------------------------------------------
 
 using CookieContract = ContractTest;
 
 TEST_F(CookieContract, HandlerReceivesExactBytesAfterCallerFreedThem) {
   REQUIREMENT("UI-007 UI-008 UI-108");
-  const std::vector<BYTE> expected = {0x00, 0xFF, 0x10, 0x20, 0x00, 0x7F,
-                                      0x80, 0x01, 0xC3, 0x3C};
+  const std::vector<BYTE> expected = {0x00, 0xFF, 0x10, 0x20, 0x00,
+                                      0x7F, 0x80, 0x01, 0xC3, 0x3C};
   std::mutex mu;
   std::vector<BYTE> in_initialize, in_synchronize;
   const BYTE* handed = nullptr;
@@ -172,7 +172,8 @@ TEST_F(CookieContract, HandlerReceivesExactBytesAfterCallerFreedThem) {
       // UI-108: the copy stays valid and unchanged until the handler is
       // released, long after the caller's buffer is gone.
       std::lock_guard lock(mu);
-      if (handed != nullptr) in_synchronize.assign(handed, handed + handed_size);
+      if (handed != nullptr)
+        in_synchronize.assign(handed, handed + handed_size);
     }
     mock().callback()->SynchronizeCompleted(S_OK);
     return S_OK;
@@ -180,8 +181,7 @@ TEST_F(CookieContract, HandlerReceivesExactBytesAfterCallerFreedThem) {
   auto* buffer = new BYTE[expected.size()];
   std::memcpy(buffer, expected.data(), expected.size());
   EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid,
-                                   static_cast<DWORD>(expected.size()),
-                                   buffer),
+                                   static_cast<DWORD>(expected.size()), buffer),
               HresultIs(S_OK));
   std::memset(buffer, 0xEE, expected.size());  // the caller reuses it...
   delete[] buffer;                             // ...and frees it at once
@@ -284,8 +284,7 @@ TEST_F(ReturnCodeContract, InitializeFailureIsEFail) {
 
 TEST_F(ReturnCodeContract, HandlerThatCannotBeCreatedIsEFail) {
   REQUIREMENT("UI-012 UI-111");
-  ASSERT_THAT(register_->RegisterSyncMgrHandler(kUnregisteredClsid, nullptr,
-                                                0),
+  ASSERT_THAT(register_->RegisterSyncMgrHandler(kUnregisteredClsid, nullptr, 0),
               HresultIs(S_OK));  // registered, but no COM class behind it
   EXPECT_THAT(invoke_->UpdateItems(0, kUnregisteredClsid, 0, nullptr),
               HresultIs(E_FAIL));

@@ -90,6 +90,12 @@ struct Options {
   int max_retries = 1;
   // Record every call of the session as text in SessionReport::trace.
   bool record_trace = false;
+  // Certification (SPEC.md HS-113): Initialize gets the cookie in pages of
+  // its own, which are overwritten and made inaccessible as soon as
+  // Initialize returns, so that a handler that kept the pointer instead of
+  // copying the bytes faults at its next read. This breaks UI-108 on
+  // purpose; certify uses it in one scenario only.
+  bool revoke_cookie_after_initialize = false;
   // Deliberate contract violations (Fault bits), only for the bundled
   // known-bad implementations that prove the suite can fail. Zero in any
   // normal use.

@@ -10,10 +10,10 @@ namespace syncmgr::conformance {
 
 using syncmgr::testing::HresultIs;
 
-const GUID kHandlerClsid = {0x5E57C0DE, 0x0001, 0x4000,
-                            {0x80, 0, 0, 0, 0, 0, 0, 0x01}};
-const GUID kUnregisteredClsid = {0x5E57C0DE, 0x0001, 0x4000,
-                                 {0x80, 0, 0, 0, 0, 0, 0, 0xFF}};
+const GUID kHandlerClsid = {
+    0x5E57C0DE, 0x0001, 0x4000, {0x80, 0, 0, 0, 0, 0, 0, 0x01}};
+const GUID kUnregisteredClsid = {
+    0x5E57C0DE, 0x0001, 0x4000, {0x80, 0, 0, 0, 0, 0, 0, 0xFF}};
 
 GUID ExtraHandlerClsid(int n) {
   GUID g = kHandlerClsid;
@@ -32,12 +32,12 @@ bool LoadImplementation(const std::string& path, std::string* error) {
     return false;
   }
   syncmgr::com::ComPtr<ISyncMgrSynchronizeInvoke> invoke;
-  const HRESULT hr = CoCreateInstance(CLSID_SyncMgr, nullptr,
-                                      CLSCTX_INPROC_SERVER,
-                                      IID_ISyncMgrSynchronizeInvoke,
-                                      invoke.PutVoid());
+  const HRESULT hr =
+      CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
+                       IID_ISyncMgrSynchronizeInvoke, invoke.PutVoid());
   if (FAILED(hr) || !invoke) {
-    *error = path + ": CoCreateInstance(CLSID_SyncMgr, "
+    *error = path +
+             ": CoCreateInstance(CLSID_SyncMgr, "
              "IID_ISyncMgrSynchronizeInvoke) failed: " +
              syncmgr::com::LastActivationError();
     return false;
@@ -58,10 +58,10 @@ std::vector<std::unique_ptr<MockHandler>>& Graveyard() {
 }  // namespace
 
 void ContractTest::SetUp() {
-  ASSERT_THAT(CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
-                               IID_ISyncMgrSynchronizeInvoke,
-                               invoke_.PutVoid()),
-              HresultIs(S_OK))
+  ASSERT_THAT(
+      CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
+                       IID_ISyncMgrSynchronizeInvoke, invoke_.PutVoid()),
+      HresultIs(S_OK))
       << syncmgr::com::LastActivationError();
   ASSERT_THAT(invoke_.As(&register_), HresultIs(S_OK))
       << "CLSID_SyncMgr must answer QueryInterface(IID_ISyncMgrRegister) "

@@ -13,7 +13,8 @@ std::string Runfile(const std::string& path, const std::string& argv0) {
   constexpr const char* kWorkspace = "syncmgr_conformance";
   std::vector<fs::path> roots;
   for (const char* var : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
-    if (const char* dir = std::getenv(var)) roots.push_back(fs::path(dir) / kWorkspace);
+    if (const char* dir = std::getenv(var))
+      roots.push_back(fs::path(dir) / kWorkspace);
   }
   const std::string self = SelfPath();
   for (const std::string& program : {self, argv0}) {

@@ -1,5 +1,8 @@
 #include "reference/internal/session.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -538,11 +541,37 @@ HRESULT Session::Activate() {
   if (!cookie_.owned()) {
     report_.cookie.assign(cookie_.data(), cookie_.data() + cookie_.size());
   }
+  // Options::revoke_cookie_after_initialize: the pages Initialize sees
+  // become inaccessible once it returns (kept mapped, never reused, until
+  // the process ends: a handler may still hold the pointer).
+  const BYTE* handed = cookie_.size() == 0 ? nullptr : cookie_.data();
+  BYTE* revocable = nullptr;
+  size_t revocable_size = 0;
+  if (handed != nullptr && options_->revoke_cookie_after_initialize) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    revocable_size = (cookie_.size() + page - 1) / page * page;
+    void* pages = mmap(nullptr, revocable_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pages != MAP_FAILED) {
+      // The cookie ends where the pages end, so reading past it faults too.
+      revocable = static_cast<BYTE*>(pages) + revocable_size - cookie_.size();
+      std::memcpy(revocable, cookie_.data(), cookie_.size());
+      handed = revocable;
+    }
+  }
   hr = CallHandler("Initialize", "Initialize", [&] {
     // HS-002: dwReserved is 0. UI-102/UI-104: an empty cookie is (0, NULL).
     return handler_->Initialize(0, report_.syncmgr_flags, cookie_.size(),
-                                cookie_.size() == 0 ? nullptr : cookie_.data());
+                                handed);
   });
+  if (revocable != nullptr) {
+    std::memset(revocable, 0xDD, cookie_.size());
+    mprotect(revocable + cookie_.size() - revocable_size, revocable_size,
+             PROT_NONE);
+    if (options_->record_trace) {
+      Trace("cookie pages made inaccessible (HS-113)");
+    }
+  }
   if (hr == S_FALSE) {
     End(Outcome::kDeclined, hr);
     return S_OK;  // UI-112

@@ -1,0 +1,198 @@
+// certify, run as a vendor runs it: on the sample handler (which must pass
+// every requirement) and on each known-bad handler of
+// conformance/handlers/testdata (each must fail exactly the requirements
+// it breaks), plus the command line's answers to bad arguments.
+//
+// Arguments: the certify program, then the directory of the handlers.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "conformance/report/child_process.h"
+#include "reference/testing/requirement.h"
+
+namespace syncmgr::conformance {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+std::string g_certify;
+std::string g_handlers;
+constexpr const char* kClsid = "{5A3F1E00-6D2B-4C1A-9E57-0C0FFEE00001}";
+
+struct Outcome {
+  ChildResult run;
+  json report;
+  std::set<std::string> failed;  // requirement IDs
+  std::set<std::string> passed;
+};
+
+Outcome Certify(const std::string& handler,
+                std::vector<std::string> extra = {}) {
+  Outcome out;
+  const std::string dir =
+      std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR")
+                                             : "/tmp") +
+      "/certify-" + handler;
+  std::vector<std::string> argv = {
+      g_certify, "--handler=" + g_handlers + "/" + handler + ".so",
+      std::string("--clsid=") + kClsid, "--report_dir=" + dir,
+      "--completion_timeout_ms=500"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  out.run = RunChild(argv, {}, std::chrono::minutes(5));
+  std::ifstream in(dir + "/report.json");
+  if (in) out.report = json::parse(in, nullptr, false);
+  if (out.report.is_object()) {
+    for (const json& r : out.report["requirements"]) {
+      const std::string status = r["status"];
+      if (status == "fail") out.failed.insert(r["id"].get<std::string>());
+      if (status == "pass") out.passed.insert(r["id"].get<std::string>());
+    }
+  }
+  return out;
+}
+
+TEST(CertifySample, PassesEveryRequirement) {
+  REQUIREMENT("HS-008 HS-110 HS-113 HS-114 CB-010 EN-002");
+  const Outcome out = Certify("sample_handler");
+  EXPECT_EQ(out.run.exit_code, 0) << out.run.output;
+  ASSERT_TRUE(out.report.is_object()) << out.run.output;
+  EXPECT_EQ(out.report["verdict"], "PASS");
+  EXPECT_THAT(out.failed, ::testing::IsEmpty());
+  // Every requirement certify checks was checked, none left "not run".
+  EXPECT_EQ(out.report["counts"]["not_run"], 0);
+  for (const char* id : {"HS-008", "HS-105", "HS-107", "HS-108", "HS-110",
+                         "HS-113", "HS-114", "CB-010", "EN-002", "COM-003"}) {
+    EXPECT_TRUE(out.passed.count(id)) << id << " was not reported as passed";
+  }
+  std::ifstream html(std::string(std::getenv("TEST_TMPDIR")) +
+                     "/certify-sample_handler/report.html");
+  std::string page((std::istreambuf_iterator<char>(html)), {});
+  EXPECT_THAT(page, HasSubstr("PASS"));
+}
+
+struct KnownBad {
+  const char* handler;
+  std::set<std::string> breaks;
+};
+
+void ExpectFailsExactly(const KnownBad& bad) {
+  const Outcome out = Certify(bad.handler);
+  EXPECT_EQ(out.run.exit_code, 1) << out.run.output;
+  ASSERT_TRUE(out.report.is_object()) << out.run.output;
+  EXPECT_EQ(out.report["verdict"], "FAIL");
+  EXPECT_EQ(out.failed, bad.breaks) << out.run.output;
+}
+
+TEST(CertifyKnownBad, KeepingTheCookiePointer) {
+  REQUIREMENT("HS-113");
+  ExpectFailsExactly({"bad_keeps_cookie_pointer", {"HS-113"}});
+}
+
+TEST(CertifyKnownBad, NeverCompleting) {
+  REQUIREMENT("HS-108");
+  ExpectFailsExactly({"bad_never_completes", {"HS-108"}});
+}
+
+TEST(CertifyKnownBad, CompletingTwice) {
+  // It also skips the per-item Progress calls (it never synchronizes).
+  REQUIREMENT("HS-108 CB-010");
+  ExpectFailsExactly({"bad_completes_twice", {"HS-108", "CB-010"}});
+}
+
+TEST(CertifyKnownBad, LeakingAReference) {
+  REQUIREMENT("COM-003 HS-110");
+  ExpectFailsExactly({"bad_leaks_reference", {"COM-003", "HS-110"}});
+}
+
+TEST(CertifyKnownBad, ReturningAnUndocumentedHresult) {
+  REQUIREMENT("HS-105");
+  ExpectFailsExactly({"bad_undocumented_hresult", {"HS-105"}});
+}
+
+TEST(CertifyKnownBad, CrashingOnAnEmptyCookie) {
+  REQUIREMENT("HS-114");
+  const Outcome out = Certify("bad_crashes_on_empty_cookie");
+  EXPECT_EQ(out.failed, (std::set<std::string>{"HS-114"}));
+  // The crash is reported with its signal, and certification went on.
+  EXPECT_THAT(out.report.dump(), HasSubstr("killed by SIGSEGV"));
+  EXPECT_TRUE(out.passed.count("HS-108"));
+}
+
+TEST(CertifyKnownBad, ReturningAMalformedItem) {
+  REQUIREMENT("HS-107");
+  ExpectFailsExactly({"bad_malformed_item", {"HS-107"}});
+}
+
+TEST(CertifyKnownBad, SharingTheEnumeratorAsClone) {
+  REQUIREMENT("EN-002");
+  ExpectFailsExactly({"bad_shared_clone", {"EN-002"}});
+}
+
+TEST(CertifyKnownBad, GetItemObjectFailing) {
+  REQUIREMENT("HS-008");
+  ExpectFailsExactly({"bad_get_item_object_fails", {"HS-008"}});
+}
+
+TEST(CertifyKnownBad, WaiverTurnsAFailureIntoWaived) {
+  REQUIREMENT("HS-108");
+  const std::string waivers =
+      std::string(std::getenv("TEST_TMPDIR")) + "/waivers.txt";
+  std::ofstream(waivers) << "# known\nHS-108: vendor bug 123, fixed in 2.0\n";
+  const Outcome out =
+      Certify("bad_never_completes", {"--expectations=" + waivers});
+  EXPECT_EQ(out.run.exit_code, 0) << out.run.output;
+  ASSERT_TRUE(out.report.is_object());
+  EXPECT_THAT(out.failed, ::testing::IsEmpty());
+  EXPECT_THAT(out.report.dump(), HasSubstr("vendor bug 123"));
+}
+
+// Bad command lines: one clear line, exit status 2, never a crash.
+TEST(CertifyCommandLine, BadArgumentsAreRefusedWithOneLine) {
+  const std::string sample = g_handlers + "/sample_handler.so";
+  const struct {
+    std::vector<std::string> args;
+    const char* says;
+  } kCases[] = {
+      {{"--handler=/nonexistent.so", std::string("--clsid=") + kClsid},
+       "not a readable file"},
+      {{"--handler=/etc/hostname", std::string("--clsid=") + kClsid},
+       "cannot load"},
+      {{"--handler=" + sample}, "needs --clsid"},
+      {{"--handler=" + sample, "--clsid=not-a-guid"}, "--clsid"},
+      {{"--handler=" + sample,
+        "--clsid={00000000-0000-0000-0000-000000000001}"},
+       "does not serve"},
+      {{"--timeout=0"}, "--timeout"},
+      {{"--scenarios=nothing_matches"}, "no scenario matches"},
+      {{"--no_such_flag"}, "no_such_flag"},
+  };
+  for (const auto& c : kCases) {
+    std::vector<std::string> argv = {g_certify};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    const ChildResult r = RunChild(argv, {}, std::chrono::seconds(60));
+    EXPECT_EQ(r.exit_code, 2) << c.args[0] << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.says)) << c.args[0];
+  }
+}
+
+}  // namespace
+}  // namespace syncmgr::conformance
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: certify_test CERTIFY HANDLER_DIR\n");
+    return 2;
+  }
+  syncmgr::conformance::g_certify = std::filesystem::absolute(argv[1]);
+  syncmgr::conformance::g_handlers = std::filesystem::absolute(argv[2]);
+  return RUN_ALL_TESTS();
+}

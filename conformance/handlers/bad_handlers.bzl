@@ -1,0 +1,13 @@
+"""The known-bad handlers of testdata/bad_handlers.cc: name -> class."""
+
+BAD_HANDLERS = {
+    "keeps_cookie_pointer": "KeepsCookiePointer",
+    "never_completes": "NeverCompletes",
+    "completes_twice": "CompletesTwice",
+    "leaks_reference": "LeaksReference",
+    "undocumented_hresult": "UndocumentedHresult",
+    "crashes_on_empty_cookie": "CrashesOnEmptyCookie",
+    "malformed_item": "MalformedItem",
+    "shared_clone": "SharedClone",
+    "get_item_object_fails": "GetItemObjectFails",
+}

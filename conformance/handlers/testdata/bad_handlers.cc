@@ -1,0 +1,159 @@
+// Known-bad handlers: the sample handler with one deliberate contract
+// violation each, selected at build time with -DBAD_HANDLER=<name>
+// (conformance/handlers/BUILD.bazel). They prove that certify fails a
+// handler exactly on the requirements it breaks
+// (//conformance:certify_test).
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+#include "conformance/handlers/sample_handler.h"
+
+namespace syncmgr::sample {
+namespace {
+
+using syncmgr::com::ComPtr;
+
+// HS-113: keeps lpCookie instead of copying the bytes, and reads it later.
+class KeepsCookiePointer final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Initialize(DWORD reserved, DWORD flags, DWORD cb,
+                                       const BYTE* cookie) override {
+    kept_ = cookie;
+    kept_size_ = cb;
+    return SampleHandler::Initialize(reserved, flags, cb, cookie);
+  }
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND parent) override {
+    std::uint32_t sum = 0;
+    for (DWORD i = 0; i < kept_size_; ++i) sum += kept_[i];
+    checksum_ = sum;
+    return SampleHandler::Synchronize(parent);
+  }
+
+ private:
+  const BYTE* kept_ = nullptr;
+  DWORD kept_size_ = 0;
+  std::atomic<std::uint32_t> checksum_{0};
+};
+
+// HS-108: Synchronize returns S_OK and SynchronizeCompleted never comes.
+class NeverCompletes final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override { return S_OK; }
+};
+
+// HS-108: SynchronizeCompleted twice for one Synchronize.
+class CompletesTwice final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
+    if (!callback) return E_UNEXPECTED;
+    callback->SynchronizeCompleted(S_OK);
+    callback->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }
+};
+
+// COM-003, HS-110: AddRefs itself in Initialize and never releases.
+class LeaksReference final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Initialize(DWORD reserved, DWORD flags, DWORD cb,
+                                       const BYTE* cookie) override {
+    AddRef();
+    return SampleHandler::Initialize(reserved, flags, cb, cookie);
+  }
+};
+
+// HS-105: PrepareForSync answers E_NOTIMPL, a code its page does not list.
+class UndocumentedHresult final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG, GUID*, HWND, DWORD) override {
+    return E_NOTIMPL;
+  }
+};
+
+// HS-114: reads the first cookie byte without looking at cbCookie.
+class CrashesOnEmptyCookie final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Initialize(DWORD reserved, DWORD flags, DWORD cb,
+                                       const BYTE* cookie) override {
+    const volatile BYTE* first = cookie;
+    version_ = *first;  // NULL when the cookie is empty
+    return SampleHandler::Initialize(reserved, flags, cb, cookie);
+  }
+
+ private:
+  BYTE version_ = 0;
+};
+
+// Wraps the sample's enumerator to break one enumerator rule.
+class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
+ public:
+  enum class Fault { kZeroSizedItem, kSharedClone };
+  BrokenEnumerator(ComPtr<ISyncMgrEnumItems> inner, Fault fault)
+      : inner_(std::move(inner)), fault_(fault) {}
+  HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
+                                 ULONG* fetched) override {
+    const HRESULT hr = inner_->Next(celt, rgelt, fetched);
+    if (fault_ == Fault::kZeroSizedItem && SUCCEEDED(hr) && celt > 0) {
+      rgelt[0].cbSize = 0;
+    }
+    return hr;
+  }
+  HRESULT STDMETHODCALLTYPE Skip(ULONG celt) override {
+    return inner_->Skip(celt);
+  }
+  HRESULT STDMETHODCALLTYPE Reset() override { return inner_->Reset(); }
+  HRESULT STDMETHODCALLTYPE Clone(ISyncMgrEnumItems** out) override {
+    if (fault_ != Fault::kSharedClone) return inner_->Clone(out);
+    AddRef();  // the "clone" is this very enumerator
+    *out = this;
+    return S_OK;
+  }
+
+ private:
+  ComPtr<ISyncMgrEnumItems> inner_;
+  Fault fault_;
+};
+
+template <BrokenEnumerator::Fault kFault>
+class WithBrokenEnumerator final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE
+  EnumSyncMgrItems(ISyncMgrEnumItems** items) override {
+    const HRESULT hr = SampleHandler::EnumSyncMgrItems(items);
+    if (hr != S_OK) return hr;
+    *items =
+        new BrokenEnumerator(ComPtr<ISyncMgrEnumItems>::Adopt(*items), kFault);
+    return S_OK;
+  }
+};
+
+// HS-107: one enumerated item has a cbSize of 0.
+using MalformedItem =
+    WithBrokenEnumerator<BrokenEnumerator::Fault::kZeroSizedItem>;
+// EN-002: Clone hands out the same enumerator instead of an independent one.
+using SharedClone = WithBrokenEnumerator<BrokenEnumerator::Fault::kSharedClone>;
+
+// HS-008: GetItemObject answers E_FAIL instead of E_NOTIMPL.
+class GetItemObjectFails final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE GetItemObject(REFGUID, REFIID,
+                                          void** ppv) override {
+    if (ppv != nullptr) *ppv = nullptr;
+    return E_FAIL;
+  }
+};
+
+}  // namespace
+}  // namespace syncmgr::sample
+
+extern "C" HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid,
+                                     LPVOID* ppv) {
+  return syncmgr::com::GetClassObjectFor<syncmgr::sample::BAD_HANDLER>(
+      syncmgr::sample::kSampleHandlerClsid, rclsid, riid, ppv);
+}
+
+extern "C" HRESULT DllCanUnloadNow() {
+  return syncmgr::com::ModuleCanUnloadNow();
+}
