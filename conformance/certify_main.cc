@@ -562,7 +562,7 @@ std::vector<Check> RunInChild(const Flags& flags, const Scenario& s,
        "--clsid=" + flags.clsid_text, "--result=" + result.string(),
        "--completion_timeout_ms=" +
            std::to_string(flags.completion_timeout_ms)},
-      {},
+      PluginChildEnvironment(),
       std::chrono::milliseconds(
           static_cast<long long>(flags.timeout_seconds * 1000)));
   std::vector<Check> checks;

@@ -123,7 +123,7 @@ Check RunOne(const Flags& flags, const std::string& test,
        "--gtest_filter=" + test, "--gtest_output=json:" + result_json.string(),
        "--session_timeout_ms=" + std::to_string(flags.session_timeout_ms),
        "--settle_ms=" + std::to_string(flags.settle_ms)},
-      {},
+      PluginChildEnvironment(),
       std::chrono::milliseconds(
           static_cast<long long>(flags.timeout_seconds * 1000)));
   check.seconds = child.seconds;
@@ -348,7 +348,7 @@ int main(int argc, char** argv) {
   const auto probe = syncmgr::conformance::RunChild(
       {syncmgr::conformance::SelfPath(), "--worker",
        "--implementation=" + flags.implementation, "--gtest_filter=-*"},
-      {}, std::chrono::seconds(30));
+      syncmgr::conformance::PluginChildEnvironment(), std::chrono::seconds(30));
   if (probe.exit_code != 0) {
     std::cerr << (probe.exit_code == 2
                       ? probe.output

@@ -8,9 +8,13 @@ anything else, fails //conformance:known_bad_<name>_test.
 """
 
 KNOWN_BAD_IMPLEMENTATIONS = {
-    # Hands Initialize the caller's buffer instead of a copy (UI-108).
+    # Hands Initialize the caller's buffer instead of a copy (UI-108). Under
+    # AddressSanitizer the freed buffer's reads become crashes in other
+    # tests (a nested request's cookie on a returned stack frame), so the
+    # exact list holds only without it: tagged no_asan.
     "keeps_cookie_pointer": {
         "faults": "1",
+        "tags": ["no_asan"],
         "fails": [
             "UI-007",
             "UI-008",

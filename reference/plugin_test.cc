@@ -32,9 +32,9 @@ std::string g_plugin_path;
 TEST(ReferencePlugin, ServesClsidSyncMgrThroughTheHostRuntime) {
   REQUIREMENT("REG-002 REG-106 UI-014 COM-006");
   std::string error;
-  ASSERT_THAT(syncmgr::com::RegisterInprocServer(CLSID_SyncMgr, g_plugin_path,
-                                                 &error),
-              HresultIs(S_OK))
+  ASSERT_THAT(
+      syncmgr::com::RegisterInprocServer(CLSID_SyncMgr, g_plugin_path, &error),
+      HresultIs(S_OK))
       << error;
   const GUID handler = TestGuid(0x300);
   NiceMock<HandlerMock> mock;
@@ -55,10 +55,10 @@ TEST(ReferencePlugin, ServesClsidSyncMgrThroughTheHostRuntime) {
   }));
   {
     ComPtr<ISyncMgrSynchronizeInvoke> invoke;
-    ASSERT_THAT(CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
-                                 IID_ISyncMgrSynchronizeInvoke,
-                                 invoke.PutVoid()),
-                HresultIs(S_OK))
+    ASSERT_THAT(
+        CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
+                         IID_ISyncMgrSynchronizeInvoke, invoke.PutVoid()),
+        HresultIs(S_OK))
         << syncmgr::com::LastActivationError();
     ComPtr<ISyncMgrRegister> reg;
     ASSERT_THAT(invoke.As(&reg), HresultIs(S_OK));
@@ -67,9 +67,9 @@ TEST(ReferencePlugin, ServesClsidSyncMgrThroughTheHostRuntime) {
     EXPECT_THAT(syncmgr::com::InprocServerCanUnloadNow(g_plugin_path),
                 HresultIs(S_FALSE));  // objects alive
     const BYTE cookie[] = {7, 8, 9};
-    EXPECT_THAT(invoke->UpdateItems(SYNCMGRINVOKE_STARTSYNC, handler, 3,
-                                    cookie),
-                HresultIs(S_OK));
+    EXPECT_THAT(
+        invoke->UpdateItems(SYNCMGRINVOKE_STARTSYNC, handler, 3, cookie),
+        HresultIs(S_OK));
     EXPECT_TRUE(mock.WaitUntilDestroyed(10s));
     EXPECT_THAT(reg->UnregisterSyncMgrHandler(handler, 0), HresultIs(S_OK));
   }

@@ -89,9 +89,9 @@ class Engine {
     return *options_;
   }
   void SetObserver(Observer observer) {
-    auto shared =
-        observer ? std::make_shared<const Observer>(std::move(observer))
-                 : nullptr;
+    auto shared = observer
+                      ? std::make_shared<const Observer>(std::move(observer))
+                      : nullptr;
     std::lock_guard lock(mu_);
     observer_ = std::move(shared);
   }
@@ -131,8 +131,8 @@ class Engine {
   }
 
   std::mutex mu_;
-  std::condition_variable work_cv_;   // queue or running_ changed
-  std::condition_variable idle_cv_;   // outstanding_ reached 0
+  std::condition_variable work_cv_;  // queue or running_ changed
+  std::condition_variable idle_cv_;  // outstanding_ reached 0
   std::shared_ptr<const Options> options_;
   std::shared_ptr<const Observer> observer_;
   std::deque<std::unique_ptr<Session>> queue_;
@@ -397,9 +397,9 @@ class SyncManager final
     return Engine::Instance().UpdateAll();
   }
 
-  HRESULT STDMETHODCALLTYPE RegisterSyncMgrHandler(
-      REFCLSID clsidHandler, LPCWSTR pwszDescription,
-      DWORD dwSyncMgrRegisterFlags) override {
+  HRESULT STDMETHODCALLTYPE
+  RegisterSyncMgrHandler(REFCLSID clsidHandler, LPCWSTR pwszDescription,
+                         DWORD dwSyncMgrRegisterFlags) override {
     if (Engine::Instance().IsShutDown()) return E_UNEXPECTED;
     const GUID* clsid = AddressOf(&clsidHandler);
     // REG-101: CLSID_NULL and unknown flag bits are refused.
@@ -419,8 +419,8 @@ class SyncManager final
     }
     return S_OK;  // REG-003
   }
-  HRESULT STDMETHODCALLTYPE UnregisterSyncMgrHandler(
-      REFCLSID clsidHandler, DWORD dwReserved) override {
+  HRESULT STDMETHODCALLTYPE
+  UnregisterSyncMgrHandler(REFCLSID clsidHandler, DWORD dwReserved) override {
     if (Engine::Instance().IsShutDown()) return E_UNEXPECTED;
     const GUID* clsid = AddressOf(&clsidHandler);
     // REG-102: reserved must be zero; unregistering twice is not an error.
@@ -475,7 +475,9 @@ const char* OutcomeName(Outcome outcome) {
   return "?";
 }
 
-void Configure(const Options& options) { Engine::Instance().Configure(options); }
+void Configure(const Options& options) {
+  Engine::Instance().Configure(options);
+}
 Options CurrentOptions() { return Engine::Instance().Current(); }
 void SetSessionObserver(std::function<void(const SessionReport&)> observer) {
   Engine::Instance().SetObserver(std::move(observer));

@@ -53,11 +53,11 @@ enum class Mode {
 // What the headless stand-in for the Choice dialog decides (SPEC.md
 // UI-104). Called only when dwInvokeFlags lacks SYNCMGRINVOKE_STARTSYNC.
 struct Choice {
-  bool cancel = false;           // the user closed the dialog
-  std::vector<GUID> selected;    // the items to synchronize
+  bool cancel = false;         // the user closed the dialog
+  std::vector<GUID> selected;  // the items to synchronize
 };
-using ChoicePolicy = std::function<Choice(DWORD invoke_flags,
-                                          const std::vector<SYNCMGRITEM>&)>;
+using ChoicePolicy =
+    std::function<Choice(DWORD invoke_flags, const std::vector<SYNCMGRITEM>&)>;
 
 struct Options {
   Mode mode = Mode::kAsynchronous;
@@ -122,15 +122,15 @@ enum Fault : std::uint32_t {
 
 // How a session ended.
 enum class Outcome {
-  kCompleted,          // SynchronizeCompleted(S_OK) or skipped by design
-  kNothingSelected,    // no item selected: released without PrepareForSync
-  kCancelled,          // the Choice policy cancelled
-  kDeclined,           // Initialize returned S_FALSE
-  kCreateFailed,       // CoCreateInstance of the handler failed
-  kInitializeFailed,   // Initialize returned an error
-  kHandlerFailed,      // a handler method or completion reported an error
-  kTimedOut,           // a completion never came
-  kAbandoned,          // the engine shut down before the session ran
+  kCompleted,         // SynchronizeCompleted(S_OK) or skipped by design
+  kNothingSelected,   // no item selected: released without PrepareForSync
+  kCancelled,         // the Choice policy cancelled
+  kDeclined,          // Initialize returned S_FALSE
+  kCreateFailed,      // CoCreateInstance of the handler failed
+  kInitializeFailed,  // Initialize returned an error
+  kHandlerFailed,     // a handler method or completion reported an error
+  kTimedOut,          // a completion never came
+  kAbandoned,         // the engine shut down before the session ran
 };
 const char* OutcomeName(Outcome outcome);
 
@@ -157,11 +157,11 @@ struct SessionReport {
   std::uint64_t id = 0;
   GUID clsid{};
   DWORD invoke_flags = 0;
-  DWORD syncmgr_flags = 0;        // as passed to Initialize
-  std::vector<BYTE> cookie;       // as passed to Initialize
+  DWORD syncmgr_flags = 0;   // as passed to Initialize
+  std::vector<BYTE> cookie;  // as passed to Initialize
   bool from_update_all = false;
   Outcome outcome = Outcome::kCompleted;
-  HRESULT result = S_OK;          // the HRESULT that decided the outcome
+  HRESULT result = S_OK;  // the HRESULT that decided the outcome
   bool have_handler_info = false;
   SYNCMGRHANDLERINFO handler_info{};
   std::vector<SYNCMGRITEM> items;  // as enumerated (well-formed ones)

@@ -154,9 +154,8 @@ TEST_P(Concurrency, ManyCallersManyHandlers) {
   for (const auto& handler : handlers) {
     EXPECT_EQ(handler->max_active.load(), 1)
         << "two sessions of one CLSID ran at once";
-    EXPECT_TRUE(handler->mock.WaitUntilDestroyed(10s,
-                                                 kThreads * kCallsPerThread /
-                                                     kHandlers));
+    EXPECT_TRUE(handler->mock.WaitUntilDestroyed(
+        10s, kThreads * kCallsPerThread / kHandlers));
   }
 }
 
@@ -170,9 +169,9 @@ TEST_P(Concurrency, DifferentHandlersRunInParallel) {
   // sessions can finish before the timeout.
   CountingHandler a(TestGuid(0x210)), b(TestGuid(0x211));
   ComPtr<ISyncMgrSynchronizeInvoke> invoke;
-  ASSERT_THAT(CreateSyncManager(IID_ISyncMgrSynchronizeInvoke,
-                                invoke.PutVoid()),
-              HresultIs(S_OK));
+  ASSERT_THAT(
+      CreateSyncManager(IID_ISyncMgrSynchronizeInvoke, invoke.PutVoid()),
+      HresultIs(S_OK));
   ComPtr<ISyncMgrRegister> reg;
   ASSERT_THAT(invoke.As(&reg), HresultIs(S_OK));
   ASSERT_THAT(reg->RegisterSyncMgrHandler(a.clsid, nullptr, 0),

@@ -61,8 +61,8 @@ constexpr auto kWait = 10s;
 HRESULT UpdateItemsWithClsidPointer(ISyncMgrSynchronizeInvoke* invoke,
                                     DWORD flags, const GUID* clsid,
                                     DWORD cb_cookie, const BYTE* cookie) {
-  using Fn = HRESULT (*)(ISyncMgrSynchronizeInvoke*, DWORD, const GUID*,
-                         DWORD, const BYTE*);
+  using Fn = HRESULT (*)(ISyncMgrSynchronizeInvoke*, DWORD, const GUID*, DWORD,
+                         const BYTE*);
   void** vtable = *reinterpret_cast<void***>(invoke);
   return reinterpret_cast<Fn>(vtable[3])(invoke, flags, clsid, cb_cookie,
                                          cookie);
@@ -102,9 +102,9 @@ class ReferenceTest : public ::testing::TestWithParam<Mode> {
       std::lock_guard lock(mu_);
       reports_.push_back(report);
     });
-    ASSERT_THAT(CreateSyncManager(IID_ISyncMgrSynchronizeInvoke,
-                                  invoke_.PutVoid()),
-                HresultIs(S_OK));
+    ASSERT_THAT(
+        CreateSyncManager(IID_ISyncMgrSynchronizeInvoke, invoke_.PutVoid()),
+        HresultIs(S_OK));
     ASSERT_THAT(invoke_.As(&register_), HresultIs(S_OK));
     ASSERT_THAT(register_->RegisterSyncMgrHandler(kHandler, u"Mock", 0),
                 HresultIs(S_OK));
@@ -161,12 +161,11 @@ class ReferenceTest : public ::testing::TestWithParam<Mode> {
   long task_memory_ = 0;
 };
 
-#define MODES_TEST_SUITE(Suite)                                     \
-  using Suite = ReferenceTest;                                      \
-  INSTANTIATE_TEST_SUITE_P(Modes, Suite,                            \
-                           ::testing::Values(Mode::kSynchronous,    \
-                                             Mode::kAsynchronous), \
-                           ModeName)
+#define MODES_TEST_SUITE(Suite) \
+  using Suite = ReferenceTest;  \
+  INSTANTIATE_TEST_SUITE_P(     \
+      Modes, Suite,             \
+      ::testing::Values(Mode::kSynchronous, Mode::kAsynchronous), ModeName)
 
 // ---------------------------------------------------------------------------
 // UpdateItems: arguments
@@ -188,8 +187,8 @@ TEST_P(UpdateItemsArguments, DocumentedFlagCombinationsAreAccepted) {
 TEST_P(UpdateItemsArguments, UnknownFlagBitsAreRejected) {
   REQUIREMENT("UI-105");
   EXPECT_CALL(mock_, Created()).Times(0);
-  for (DWORD flags : {0x1u, 0x3u, 0x7u, 0x8u, 0x100u, 0x80000000u,
-                      0xFFFFFFFFu, 0xFFFFFFF9u}) {
+  for (DWORD flags : {0x1u, 0x3u, 0x7u, 0x8u, 0x100u, 0x80000000u, 0xFFFFFFFFu,
+                      0xFFFFFFF9u}) {
     EXPECT_THAT(Update(flags), HresultIs(E_INVALIDARG)) << "flags " << flags;
   }
   EXPECT_THAT(Reports(), IsEmpty());
@@ -198,9 +197,9 @@ TEST_P(UpdateItemsArguments, UnknownFlagBitsAreRejected) {
 TEST_P(UpdateItemsArguments, NullClsidPointerIsRejected) {
   REQUIREMENT("UI-109");
   EXPECT_CALL(mock_, Created()).Times(0);
-  EXPECT_THAT(UpdateItemsWithClsidPointer(invoke_.Get(), 0, nullptr, 0,
-                                          nullptr),
-              HresultIs(E_INVALIDARG));
+  EXPECT_THAT(
+      UpdateItemsWithClsidPointer(invoke_.Get(), 0, nullptr, 0, nullptr),
+      HresultIs(E_INVALIDARG));
   EXPECT_THAT(Reports(), IsEmpty());
 }
 
@@ -235,15 +234,15 @@ TEST_P(UpdateItemsArguments, NonZeroSizeWithNullCookieIsRejected) {
 TEST_P(UpdateItemsArguments, EmptyCookieReachesHandlerAsZeroAndNull) {
   REQUIREMENT("UI-102 UI-104 UI-015");
   EXPECT_CALL(mock_, Initialize(0, _, 0, IsNull())).Times(2);
-  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler, 0,
-                                   nullptr),
-              HresultIs(S_OK));
+  EXPECT_THAT(
+      invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler, 0, nullptr),
+      HresultIs(S_OK));
   // cbCookie 0 with a pointer: the pointer is never read (this one would
   // fault if it were).
   const BYTE* never_read = reinterpret_cast<const BYTE*>(0x10);
-  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler, 0,
-                                   never_read),
-              HresultIs(S_OK));
+  EXPECT_THAT(
+      invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler, 0, never_read),
+      HresultIs(S_OK));
   for (const SessionReport& report : Reports()) {
     EXPECT_THAT(report.cookie, IsEmpty());
   }
@@ -322,8 +321,8 @@ MODES_TEST_SUITE(CookieHandling);
 
 TEST_P(CookieHandling, HandlerReceivesExactBytesAfterCallerFreedThem) {
   REQUIREMENT("UI-007 UI-008 UI-108 UI-006");
-  const std::vector<BYTE> expected = {0x00, 0xFF, 0x10, 0x20, 0x00, 0x7F,
-                                      0x80, 0x01};
+  const std::vector<BYTE> expected = {0x00, 0xFF, 0x10, 0x20,
+                                      0x00, 0x7F, 0x80, 0x01};
   std::vector<BYTE> seen_in_initialize;
   std::vector<BYTE> seen_in_synchronize;
   const BYTE* handed = nullptr;
@@ -345,8 +344,7 @@ TEST_P(CookieHandling, HandlerReceivesExactBytesAfterCallerFreedThem) {
   auto* buffer = new BYTE[expected.size()];
   std::memcpy(buffer, expected.data(), expected.size());
   EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler,
-                                   static_cast<DWORD>(expected.size()),
-                                   buffer),
+                                   static_cast<DWORD>(expected.size()), buffer),
               HresultIs(S_OK));
   std::memset(buffer, 0xEE, expected.size());  // the caller reuses it...
   delete[] buffer;                             // ...and frees it at once
@@ -470,10 +468,10 @@ MODES_TEST_SUITE(HandlerLifecycle);
 TEST_P(HandlerLifecycle, CallsComeInTheSpecifiedOrder) {
   REQUIREMENT("HS-003 HS-010 HS-011 HS-016 HS-024 HS-101 ST-001 UI-004 UI-117");
   StrictMock<HandlerMock> strict;
-  strict.items = {MakeItem(TestGuid(1), u"checked"),
-                  MakeItem(TestGuid(2), u"unchecked",
-                           SYNCMGRITEMSTATE_UNCHECKED),
-                  MakeItem(TestGuid(3), u"checked too")};
+  strict.items = {
+      MakeItem(TestGuid(1), u"checked"),
+      MakeItem(TestGuid(2), u"unchecked", SYNCMGRITEMSTATE_UNCHECKED),
+      MakeItem(TestGuid(3), u"checked too")};
   ASSERT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, nullptr, 0),
               HresultIs(S_OK));
   RegisteredHandler registered(kOtherHandler, &strict);
@@ -489,9 +487,9 @@ TEST_P(HandlerLifecycle, CallsComeInTheSpecifiedOrder) {
     EXPECT_CALL(strict, SetProgressCallback(IsNull()));
     EXPECT_CALL(strict, Destroyed());
   }
-  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kOtherHandler, 0,
-                                   nullptr),
-              HresultIs(S_OK));
+  EXPECT_THAT(
+      invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kOtherHandler, 0, nullptr),
+      HresultIs(S_OK));
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
   EXPECT_THAT(report.selected, ElementsAre(TestGuid(1), TestGuid(3)));
@@ -570,11 +568,11 @@ TEST_P(HandlerLifecycle, RefusedPrepareForSyncEndsWithoutSynchronize) {
 
 TEST_P(HandlerLifecycle, FailedPrepareCompletionEndsWithoutSynchronize) {
   REQUIREMENT("HS-015 CB-001");
-  EXPECT_CALL(mock_, PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
-                                                         DWORD) {
-    mock_.callback()->PrepareForSyncCompleted(E_FAIL);
-    return S_OK;
-  }));
+  EXPECT_CALL(mock_, PrepareForSync)
+      .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
+        mock_.callback()->PrepareForSyncCompleted(E_FAIL);
+        return S_OK;
+      }));
   EXPECT_CALL(mock_, Synchronize).Times(0);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   const SessionReport report = OnlyReport();
@@ -585,17 +583,17 @@ TEST_P(HandlerLifecycle, FailedPrepareCompletionEndsWithoutSynchronize) {
 TEST_P(HandlerLifecycle, CompletionsMayComeFromOtherThreadsLater) {
   REQUIREMENT("CB-104 HS-012 HS-015 HS-016 HS-025");
   std::atomic<bool> synchronize_called{false};
-  EXPECT_CALL(mock_, PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
-                                                         DWORD) {
-    auto callback = mock_.callback();
-    mock_.RunOnThread([callback, &synchronize_called] {
-      std::this_thread::sleep_for(20ms);
-      // HS-015: Synchronize only after PrepareForSyncCompleted.
-      EXPECT_FALSE(synchronize_called.load());
-      EXPECT_THAT(callback->PrepareForSyncCompleted(S_OK), HresultIs(S_OK));
-    });
-    return S_OK;
-  }));
+  EXPECT_CALL(mock_, PrepareForSync)
+      .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
+        auto callback = mock_.callback();
+        mock_.RunOnThread([callback, &synchronize_called] {
+          std::this_thread::sleep_for(20ms);
+          // HS-015: Synchronize only after PrepareForSyncCompleted.
+          EXPECT_FALSE(synchronize_called.load());
+          EXPECT_THAT(callback->PrepareForSyncCompleted(S_OK), HresultIs(S_OK));
+        });
+        return S_OK;
+      }));
   EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
     synchronize_called = true;
     auto callback = mock_.callback();
@@ -659,9 +657,9 @@ TEST_P(HandlerLifecycle, ShowErrorRetryRunsPrepareAndSynchronizeAgain) {
         info.mask = SYNCMGRLOGERROR_ERRORID | SYNCMGRLOGERROR_ERRORFLAGS;
         info.dwSyncMgrErrorFlags = SYNCMGRERRORFLAG_ENABLEJUMPTEXT;
         info.ErrorID = error_id;
-        EXPECT_THAT(mock_.callback()->LogError(SYNCMGRLOGLEVEL_ERROR,
-                                               u"failed", &info),
-                    HresultIs(S_OK));
+        EXPECT_THAT(
+            mock_.callback()->LogError(SYNCMGRLOGLEVEL_ERROR, u"failed", &info),
+            HresultIs(S_OK));
         mock_.callback()->SynchronizeCompleted(S_OK);
         return S_OK;
       }))
@@ -672,10 +670,9 @@ TEST_P(HandlerLifecycle, ShowErrorRetryRunsPrepareAndSynchronizeAgain) {
   EXPECT_CALL(mock_, ShowError(IsNull(), error_id))
       .WillOnce(Invoke([&](HWND, const GUID&) {
         // CB-103: a count without ids is refused and retries nothing.
-        EXPECT_THAT(
-            mock_.callback()->ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, 2,
-                                                 nullptr),
-            HresultIs(E_INVALIDARG));
+        EXPECT_THAT(mock_.callback()->ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, 2,
+                                                         nullptr),
+                    HresultIs(E_INVALIDARG));
         GUID retry[] = {TestGuid(2)};
         EXPECT_THAT(
             mock_.callback()->ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, 1, retry),
@@ -754,16 +751,16 @@ TEST_P(CallbackChecks, CompletionAfterRefusalIsUnexpected) {
 
 TEST_P(CallbackChecks, UnsolicitedCompletionsAreUnexpected) {
   REQUIREMENT("CB-004 CB-005 CB-101");
-  EXPECT_CALL(mock_, PrepareForSync).WillOnce(Invoke([&](ULONG, GUID*, HWND,
-                                                         DWORD) {
-    auto cb = mock_.callback();
-    EXPECT_THAT(cb->ShowPropertiesCompleted(S_OK), HresultIs(E_UNEXPECTED));
-    EXPECT_THAT(cb->ShowErrorCompleted(S_OK, 0, nullptr),
-                HresultIs(E_UNEXPECTED));
-    EXPECT_THAT(cb->SynchronizeCompleted(S_OK), HresultIs(E_UNEXPECTED));
-    cb->PrepareForSyncCompleted(S_OK);
-    return S_OK;
-  }));
+  EXPECT_CALL(mock_, PrepareForSync)
+      .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
+        auto cb = mock_.callback();
+        EXPECT_THAT(cb->ShowPropertiesCompleted(S_OK), HresultIs(E_UNEXPECTED));
+        EXPECT_THAT(cb->ShowErrorCompleted(S_OK, 0, nullptr),
+                    HresultIs(E_UNEXPECTED));
+        EXPECT_THAT(cb->SynchronizeCompleted(S_OK), HresultIs(E_UNEXPECTED));
+        cb->PrepareForSyncCompleted(S_OK);
+        return S_OK;
+      }));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   const SessionReport report = OnlyReport();
   EXPECT_TRUE(HasViolation(report, "CB-004")) << ViolationText(report);
@@ -1108,12 +1105,12 @@ TEST_P(HandlerDataChecks, UndocumentedReturnCodesAreViolations) {
 TEST_P(HandlerDataChecks, FinalReleaseAnswerIsReported) {
   REQUIREMENT("COM-003");
   IUnknown* leaked = nullptr;
-  EXPECT_CALL(mock_, Initialize).WillOnce(Invoke([&](DWORD, DWORD, DWORD,
-                                                     const BYTE*) {
-    leaked = mock_.last_object();
-    leaked->AddRef();  // a reference the session does not know about
-    return S_OK;
-  }));
+  EXPECT_CALL(mock_, Initialize)
+      .WillOnce(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
+        leaked = mock_.last_object();
+        leaked->AddRef();  // a reference the session does not know about
+        return S_OK;
+      }));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.final_release, 1u);
@@ -1129,7 +1126,8 @@ TEST_P(HandlerDataChecks, FinalReleaseAnswerIsReported) {
 MODES_TEST_SUITE(Registration);
 
 TEST_P(Registration, RegisterQueryUnregister) {
-  REQUIREMENT("REG-001 REG-003 REG-004 REG-006 REG-008 REG-009 REG-103 REG-104");
+  REQUIREMENT(
+      "REG-001 REG-003 REG-004 REG-006 REG-008 REG-009 REG-103 REG-104");
   DWORD flags = 0xDEADBEEF;
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
               HresultIs(S_FALSE));
@@ -1141,7 +1139,8 @@ TEST_P(Registration, RegisterQueryUnregister) {
   flags = 0xDEADBEEF;
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
               HresultIs(S_OK));
-  EXPECT_EQ(flags, DWORD{SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE});
+  EXPECT_EQ(flags,
+            DWORD{SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE});
   EXPECT_THAT(register_->UnregisterSyncMgrHandler(kOtherHandler, 0),
               HresultIs(S_OK));
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
@@ -1165,9 +1164,9 @@ TEST_P(Registration, BadArgumentsAreRejected) {
   EXPECT_THAT(register_->RegisterSyncMgrHandler(CLSID_NULL, nullptr, 0),
               HresultIs(E_INVALIDARG));
   for (DWORD flags : {0x8u, 0x10u, 0x80000000u, 0xFFFFFFFFu}) {
-    EXPECT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, nullptr,
-                                                  flags),
-                HresultIs(E_INVALIDARG))
+    EXPECT_THAT(
+        register_->RegisterSyncMgrHandler(kOtherHandler, nullptr, flags),
+        HresultIs(E_INVALIDARG))
         << flags;
   }
   DWORD flags = 0;
@@ -1239,9 +1238,9 @@ TEST(UpdateAllAsynchronous, ReturnsBeforeTheSessionsRun) {
   NiceMock<HandlerMock> mock;
   RegisteredHandler registered(kHandler, &mock);
   ComPtr<ISyncMgrSynchronizeInvoke> invoke;
-  ASSERT_THAT(CreateSyncManager(IID_ISyncMgrSynchronizeInvoke,
-                                invoke.PutVoid()),
-              HresultIs(S_OK));
+  ASSERT_THAT(
+      CreateSyncManager(IID_ISyncMgrSynchronizeInvoke, invoke.PutVoid()),
+      HresultIs(S_OK));
   ComPtr<ISyncMgrRegister> reg;
   ASSERT_THAT(invoke.As(&reg), HresultIs(S_OK));
   ASSERT_THAT(reg->RegisterSyncMgrHandler(kHandler, nullptr, 0),
@@ -1249,12 +1248,12 @@ TEST(UpdateAllAsynchronous, ReturnsBeforeTheSessionsRun) {
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
-  EXPECT_CALL(mock, Initialize).WillOnce(Invoke([&](DWORD, DWORD, DWORD,
-                                                    const BYTE*) {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return release; });  // blocks the session
-    return S_OK;
-  }));
+  EXPECT_CALL(mock, Initialize)
+      .WillOnce(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return release; });  // blocks the session
+        return S_OK;
+      }));
   EXPECT_THAT(invoke->UpdateAll(), HresultIs(S_OK));  // did not block
   {
     std::lock_guard lock(mu);
@@ -1295,17 +1294,17 @@ TEST_P(ManagerComRules, QueryInterfaceFollowsComRules) {
 TEST_P(ManagerComRules, ClassObjectServesOnlyClsidSyncMgr) {
   REQUIREMENT("COM-005 COM-007");
   ComPtr<IClassFactory> factory;
-  EXPECT_THAT(GetSyncManagerClassObject(kHandler, IID_IClassFactory,
-                                        factory.PutVoid()),
-              HresultIs(CLASS_E_CLASSNOTAVAILABLE));
+  EXPECT_THAT(
+      GetSyncManagerClassObject(kHandler, IID_IClassFactory, factory.PutVoid()),
+      HresultIs(CLASS_E_CLASSNOTAVAILABLE));
   ASSERT_THAT(GetSyncManagerClassObject(CLSID_SyncMgr, IID_IClassFactory,
                                         factory.PutVoid()),
               HresultIs(S_OK));
   ComPtr<ISyncMgrSynchronizeInvoke> invoke;
-  EXPECT_THAT(factory->CreateInstance(invoke_.Get(),
-                                      IID_ISyncMgrSynchronizeInvoke,
-                                      invoke.PutVoid()),
-              HresultIs(CLASS_E_NOAGGREGATION));
+  EXPECT_THAT(
+      factory->CreateInstance(invoke_.Get(), IID_ISyncMgrSynchronizeInvoke,
+                              invoke.PutVoid()),
+      HresultIs(CLASS_E_NOAGGREGATION));
   EXPECT_THAT(factory->CreateInstance(nullptr, IID_ISyncMgrSynchronizeInvoke,
                                       invoke.PutVoid()),
               HresultIs(S_OK));

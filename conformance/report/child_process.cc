@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -44,11 +45,18 @@ std::string SignalName(int sig) {
 std::string ChildResult::Describe() const {
   if (!started) return "could not be started";
   if (timed_out) {
-    return "timed out after " + std::to_string(static_cast<int>(seconds + 0.5)) +
-           " s";
+    return "timed out after " +
+           std::to_string(static_cast<int>(seconds + 0.5)) + " s";
   }
   if (signal != 0) return "killed by " + SignalName(signal);
   return "exited with " + std::to_string(exit_code);
+}
+
+std::vector<std::string> PluginChildEnvironment() {
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  std::string value = asan != nullptr ? asan : "";
+  if (!value.empty()) value += ":";
+  return {"ASAN_OPTIONS=" + value + "detect_leaks=0"};
 }
 
 std::string SelfPath() {
@@ -72,10 +80,19 @@ ChildResult RunChild(const std::vector<std::string>& argv,
   // Build everything the child needs before fork: after fork in a
   // multi-threaded process only async-signal-safe calls are allowed.
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    const bool overridden =
+        std::any_of(env.begin(), env.end(), [&](const std::string& o) {
+          return o.compare(0, name.size(), name) == 0;
+        });
+    if (!overridden) env_strings.push_back(entry);
+  }
   for (const std::string& e : env) env_strings.push_back(e);
   std::vector<char*> envp;
   for (const std::string& e : env_strings) {
@@ -115,10 +132,10 @@ ChildResult RunChild(const std::vector<std::string>& argv,
       break;
     }
     const int wait_ms = static_cast<int>(std::min<long long>(
-        200, std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                   now)
-                     .count() +
-                 1));
+        200,
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)
+                .count() +
+            1));
     pollfd pfd{pipe_fds[0], POLLIN, 0};
     const int ready = poll(&pfd, 1, wait_ms);
     if (ready < 0 && errno != EINTR) break;
@@ -139,9 +156,9 @@ ChildResult RunChild(const std::vector<std::string>& argv,
       open = false;  // every writer closed: the child (and its group) ended
       break;
     }
-    const size_t keep = std::min(static_cast<size_t>(n),
-                                 max_output - std::min(max_output,
-                                                       result.output.size()));
+    const size_t keep =
+        std::min(static_cast<size_t>(n),
+                 max_output - std::min(max_output, result.output.size()));
     result.output.append(buf, keep);
     dropped += static_cast<size_t>(n) - keep;
   }
@@ -170,11 +187,12 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     result.signal = WTERMSIG(status);
   }
   if (dropped > 0) {
-    result.output += "\n[" + std::to_string(dropped) + " bytes of output dropped]\n";
+    result.output +=
+        "\n[" + std::to_string(dropped) + " bytes of output dropped]\n";
   }
-  result.seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return result;
 }
 

@@ -96,13 +96,11 @@ bool WriteFile(const std::filesystem::path& path, const std::string& text,
 std::string ToJson(const Report& report) {
   json requirements = json::array();
   for (const RequirementResult& r : report.requirements) {
-    json entry = {{"id", r.requirement.id},
-                  {"level", r.requirement.level},
-                  {"area", r.requirement.area},
-                  {"text", r.requirement.text},
-                  {"status", StatusName(r.status)},
-                  {"checks", r.checks},
-                  {"failures", r.failures}};
+    json entry = {
+        {"id", r.requirement.id},         {"level", r.requirement.level},
+        {"area", r.requirement.area},     {"text", r.requirement.text},
+        {"status", StatusName(r.status)}, {"checks", r.checks},
+        {"failures", r.failures}};
     if (!r.waiver.empty()) entry["waiver"] = r.waiver;
     if (!r.requirement.deferred.empty()) {
       entry["deferred"] = r.requirement.deferred;
@@ -181,8 +179,8 @@ std::string ToJUnit(const Report& report) {
     x << "    <testcase classname=\"requirements\" name=\""
       << EscapeXml(r.requirement.id) << "\">\n";
     if (r.status == Status::kFailed) {
-      x << "      <failure message=\"" << EscapeXml(r.requirement.text)
-        << "\">" << EscapeXml(Join(r.failures, "\n")) << "</failure>\n";
+      x << "      <failure message=\"" << EscapeXml(r.requirement.text) << "\">"
+        << EscapeXml(Join(r.failures, "\n")) << "</failure>\n";
     } else if (r.status == Status::kNotRun || r.status == Status::kDeferred) {
       x << "      <skipped message=\""
         << EscapeXml(r.status == Status::kDeferred ? r.requirement.deferred
@@ -234,17 +232,18 @@ std::string ToHtml(const Report& report) {
     << "\">" << verdict << "</span></h1>\n";
   h << "<p><b>Subject:</b> <code>" << EscapeXml(report.subject)
     << "</code><br><b>Started:</b> " << EscapeXml(report.started) << "<br>"
-    << "<b>Requirements:</b> " << report.passed << " passed, "
-    << report.failed << " failed, " << report.waived << " waived, "
-    << report.stale << " stale waivers, " << report.not_run << " not run, "
-    << report.deferred << " out of scope or pending</p>\n";
+    << "<b>Requirements:</b> " << report.passed << " passed, " << report.failed
+    << " failed, " << report.waived << " waived, " << report.stale
+    << " stale waivers, " << report.not_run << " not run, " << report.deferred
+    << " out of scope or pending</p>\n";
   for (const std::string& note : report.notes) {
     h << "<p>" << EscapeXml(note) << "</p>\n";
   }
   // One table per SPEC.md area, in SPEC.md order.
   std::vector<std::string> areas;
   for (const RequirementResult& r : report.requirements) {
-    if (!Contains(areas, r.requirement.area)) areas.push_back(r.requirement.area);
+    if (!Contains(areas, r.requirement.area))
+      areas.push_back(r.requirement.area);
   }
   for (const std::string& area : areas) {
     h << "<h2>" << EscapeXml(area) << "</h2>\n<table><tr><th>ID</th>"
@@ -255,8 +254,8 @@ std::string ToHtml(const Report& report) {
       h << "<tr id=\"" << EscapeXml(r.requirement.id) << "\"><td>"
         << EscapeXml(r.requirement.id) << "</td><td>"
         << EscapeXml(r.requirement.level) << "</td><td class=\""
-        << StatusClass(r.status) << "\">" << StatusName(r.status)
-        << "</td><td>" << EscapeXml(r.requirement.text);
+        << StatusClass(r.status) << "\">" << StatusName(r.status) << "</td><td>"
+        << EscapeXml(r.requirement.text);
       if (!r.waiver.empty()) {
         h << "<br><i>waiver: " << EscapeXml(r.waiver) << "</i>";
       }
@@ -299,7 +298,7 @@ std::string ToHtml(const Report& report) {
     << "<th>Requirements</th><th>Seconds</th></tr>\n";
   for (const Check& c : report.checks) {
     h << "<tr><td><code>" << EscapeXml(c.name) << "</code></td><td class=\""
-      << (IsFailure(c.result) ? "fail"
+      << (IsFailure(c.result)                  ? "fail"
           : c.result == Check::Result::kPassed ? "pass"
                                                : "none")
       << "\">" << CheckResultName(c.result) << "</td><td>"
@@ -457,8 +456,10 @@ Report BuildReport(const std::string& tool, const std::string& subject,
       if (IsFailure(c.result)) {
         failed = true;
         result.failures.push_back(c.name + ": " + c.message);
-        if (check_waiver == nullptr) unwaived_failure = true;
-        else if (result.waiver.empty()) result.waiver = check_waiver->reason;
+        if (check_waiver == nullptr)
+          unwaived_failure = true;
+        else if (result.waiver.empty())
+          result.waiver = check_waiver->reason;
       }
     }
     const Waiver* requirement_waiver = waiver_for(req.id);
@@ -517,8 +518,8 @@ bool WriteReports(const Report& report, const std::string& dir,
 
 std::string Summary(const Report& report) {
   std::ostringstream s;
-  s << report.tool << ": " << (report.verdict_passed ? "PASS" : "FAIL")
-    << " (" << report.passed << " passed, " << report.failed << " failed, "
+  s << report.tool << ": " << (report.verdict_passed ? "PASS" : "FAIL") << " ("
+    << report.passed << " passed, " << report.failed << " failed, "
     << report.waived << " waived, " << report.stale << " stale, "
     << report.not_run << " not run, " << report.deferred
     << " deferred requirements)\n";

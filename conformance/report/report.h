@@ -34,7 +34,7 @@ struct Requirement {
   std::string id;
   std::string level;  // MUST, SHOULD, MAY, OURS
   std::string text;
-  std::string area;   // the SPEC.md section
+  std::string area;  // the SPEC.md section
   std::vector<std::string> tests;
   std::string deferred;  // "out of scope: ..." / "pending #N", or empty
 };
@@ -77,22 +77,21 @@ const char* StatusName(Status status);
 struct RequirementResult {
   Requirement requirement;
   Status status = Status::kNotRun;
-  std::vector<std::string> checks;   // names of the checks that cover it
-  std::vector<std::string> failures; // "check: message" of failed checks
-  std::string waiver;                // the waiver's reason, if waived/stale
+  std::vector<std::string> checks;    // names of the checks that cover it
+  std::vector<std::string> failures;  // "check: message" of failed checks
+  std::string waiver;                 // the waiver's reason, if waived/stale
 };
 
 struct Report {
-  std::string tool;            // "conformance" or "certify"
-  std::string subject;         // implementation or handler path
-  std::string started;         // ISO 8601 UTC
+  std::string tool;                // "conformance" or "certify"
+  std::string subject;             // implementation or handler path
+  std::string started;             // ISO 8601 UTC
   std::vector<std::string> notes;  // free lines shown under the verdict
   std::vector<RequirementResult> requirements;
   std::vector<Check> checks;
   std::vector<Waiver> waivers;
   bool verdict_passed = false;  // no unwaived failure and something passed
-  int passed = 0, failed = 0, waived = 0, stale = 0, not_run = 0,
-      deferred = 0;
+  int passed = 0, failed = 0, waived = 0, stale = 0, not_run = 0, deferred = 0;
 };
 
 Report BuildReport(const std::string& tool, const std::string& subject,

@@ -72,8 +72,8 @@ TEST(BuildReport, EveryStatus) {
   std::vector<Waiver> waivers = {{"AA-003", "bug 1", 1},
                                  {"T.WaivedByName", "bug 2", 2},
                                  {"AA-005", "bug 3", 3}};
-  const Report report = BuildReport("conformance", "impl.so", Spec(), checks,
-                                    waivers);
+  const Report report =
+      BuildReport("conformance", "impl.so", Spec(), checks, waivers);
   EXPECT_EQ(StatusOf(report, "AA-001"), Status::kPassed);
   EXPECT_EQ(StatusOf(report, "AA-002"), Status::kFailed);
   EXPECT_EQ(StatusOf(report, "AA-003"), Status::kWaived);
@@ -99,8 +99,8 @@ TEST(BuildReport, VerdictPassesWithOnlyWaivedFailures) {
   std::vector<Check> checks = {
       MakeCheck("T.Pass", {"AA-001"}, Check::Result::kPassed),
       MakeCheck("T.Fail", {"AA-002"}, Check::Result::kFailed, "x")};
-  Report report = BuildReport("certify", "h.so", Spec(), checks,
-                              {{"AA-002", "known", 1}});
+  Report report =
+      BuildReport("certify", "h.so", Spec(), checks, {{"AA-002", "known", 1}});
   EXPECT_TRUE(report.verdict_passed);
   report = BuildReport("certify", "h.so", Spec(), checks, {});
   EXPECT_FALSE(report.verdict_passed);
@@ -115,8 +115,8 @@ TEST(LoadWaivers, ReadsTargetsAndReasons) {
                                    "  T.Check : flaky on CI\n";
   std::vector<Waiver> waivers;
   std::string error;
-  ASSERT_TRUE(LoadWaivers(dir + "/w.txt", Spec(), {"T.Check"}, &waivers,
-                          &error))
+  ASSERT_TRUE(
+      LoadWaivers(dir + "/w.txt", Spec(), {"T.Check"}, &waivers, &error))
       << error;
   ASSERT_EQ(waivers.size(), 2u);
   EXPECT_EQ(waivers[0].target, "AA-001");

@@ -124,18 +124,18 @@ CookieCopy::~CookieCopy() {
 // ---- The callback's shared state ----
 
 enum class Phase {
-  kIdle,               // no completion expected
-  kPreparePending,     // PrepareForSync called, completion expected
-  kPrepareDone,        // PrepareForSyncCompleted received
-  kPrepareRefused,     // PrepareForSync returned non-S_OK
+  kIdle,            // no completion expected
+  kPreparePending,  // PrepareForSync called, completion expected
+  kPrepareDone,     // PrepareForSyncCompleted received
+  kPrepareRefused,  // PrepareForSync returned non-S_OK
   kSyncPending,
   kSyncDone,
   kSyncRefused,
   kShowErrorPending,
   kShowErrorDone,
   kShowErrorRefused,
-  kTimedOut,           // the manager stopped waiting
-  kEnded,              // the session is over
+  kTimedOut,  // the manager stopped waiting
+  kEnded,     // the session is over
 };
 
 // Everything the callback object and the session share. The callback may
@@ -191,17 +191,17 @@ class CallbackState {
       return S_OK;
     }
     if (phase == Phase::kEnded) {
-      ViolateLocked("HS-111", std::string(name) +
-                                  " called after the session ended");
+      ViolateLocked("HS-111",
+                    std::string(name) + " called after the session ended");
     } else if (phase == Phase::kTimedOut) {
       ViolateLocked("HS-112", std::string(name) +
                                   " arrived after the manager stopped waiting");
     } else if (phase == done) {
       ViolateLocked("HS-108", std::string(name) + " called twice");
     } else if (phase == refused) {
-      ViolateLocked(requirement_refused,
-                    std::string(name) +
-                        " called although the method returned non-S_OK");
+      ViolateLocked(
+          requirement_refused,
+          std::string(name) + " called although the method returned non-S_OK");
     } else {
       ViolateLocked("CB-101", std::string(name) +
                                   " called when no such operation was pending");
@@ -240,8 +240,9 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
                           DescribeHresult(hr) + ")");
     }
     state_->ViolateLocked(
-        "CB-004", "ShowPropertiesCompleted called, but the manager never "
-                  "called ShowProperties");
+        "CB-004",
+        "ShowPropertiesCompleted called, but the manager never "
+        "called ShowProperties");
     return E_UNEXPECTED;
   }
   HRESULT STDMETHODCALLTYPE PrepareForSyncCompleted(HRESULT hr) override {
@@ -289,8 +290,8 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
     if (!fEnable) return S_OK;
     return state_->options().may_bother_user ? S_OK : S_FALSE;  // CB-106
   }
-  HRESULT STDMETHODCALLTYPE
-  Progress(REFGUID ItemID, const SYNCMGRPROGRESSITEM* item) override {
+  HRESULT STDMETHODCALLTYPE Progress(REFGUID ItemID,
+                                     const SYNCMGRPROGRESSITEM* item) override {
     std::lock_guard lock(state_->mu);
     if (state_->tracing()) {
       state_->TraceLocked("  <- Progress(" + FormatGuid(ItemID) + ")");
@@ -304,9 +305,9 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
       return E_INVALIDARG;
     }
     if (item->cbSize != sizeof(SYNCMGRPROGRESSITEM)) {
-      state_->ViolateLocked("CB-102", "Progress with cbSize " +
-                                          std::to_string(item->cbSize) +
-                                          ", not 32");
+      state_->ViolateLocked(
+          "CB-102",
+          "Progress with cbSize " + std::to_string(item->cbSize) + ", not 32");
       return E_INVALIDARG;
     }
     if ((item->mask & ~0xFu) != 0) {
@@ -361,9 +362,8 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
     state_->progress.push_back(std::move(report));
     return state_->options().progress_answer;  // CB-009
   }
-  HRESULT STDMETHODCALLTYPE
-  LogError(DWORD dwErrorLevel, LPCWSTR pszErrorText,
-           const SYNCMGRLOGERRORINFO* info) override {
+  HRESULT STDMETHODCALLTYPE LogError(DWORD dwErrorLevel, LPCWSTR pszErrorText,
+                                     const SYNCMGRLOGERRORINFO* info) override {
     std::lock_guard lock(state_->mu);
     if (state_->tracing()) {
       state_->TraceLocked("  <- LogError(" + std::to_string(dwErrorLevel) +
@@ -395,9 +395,9 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
         return E_INVALIDARG;
       }
       if ((info->mask & ~0x7u) != 0) {
-        state_->ViolateLocked("CB-102", "LogError info mask " +
-                                            Hex(info->mask) +
-                                            " has bits outside 0x7");
+        state_->ViolateLocked(
+            "CB-102",
+            "LogError info mask " + Hex(info->mask) + " has bits outside 0x7");
         return E_INVALIDARG;
       }
       if ((info->mask & SYNCMGRLOGERROR_ITEMID) &&
@@ -424,20 +424,20 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
       return E_UNEXPECTED;
     }
     if (dwReserved != 0) {
-      state_->ViolateLocked("CB-102", "DeleteLogError with dwReserved " +
-                                          Hex(dwReserved));
+      state_->ViolateLocked(
+          "CB-102", "DeleteLogError with dwReserved " + Hex(dwReserved));
       return E_INVALIDARG;
     }
     auto& errors = state_->errors;
-    errors.erase(std::remove_if(errors.begin(), errors.end(),
-                                [&](const LoggedError& e) {
-                                  return ErrorID == GUID_NULL ||  // CB-013
-                                         (e.has_info &&
-                                          (e.info.mask &
-                                           SYNCMGRLOGERROR_ERRORID) &&
-                                          e.info.ErrorID == ErrorID);
-                                }),
-                 errors.end());
+    errors.erase(
+        std::remove_if(errors.begin(), errors.end(),
+                       [&](const LoggedError& e) {
+                         return ErrorID == GUID_NULL ||  // CB-013
+                                (e.has_info &&
+                                 (e.info.mask & SYNCMGRLOGERROR_ERRORID) &&
+                                 e.info.ErrorID == ErrorID);
+                       }),
+        errors.end());
     return S_OK;
   }
   HRESULT STDMETHODCALLTYPE EstablishConnection(LPCWSTR pwszConnection,
@@ -454,8 +454,8 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
       return E_UNEXPECTED;
     }
     if (dwReserved != 0) {
-      state_->ViolateLocked("CB-102", "EstablishConnection with dwReserved " +
-                                          Hex(dwReserved));
+      state_->ViolateLocked(
+          "CB-102", "EstablishConnection with dwReserved " + Hex(dwReserved));
       return E_INVALIDARG;
     }
     return S_OK;  // CB-014: headless, every connection is "up"
@@ -490,11 +490,10 @@ HRESULT Session::CallHandler(const char* method, const char* codes_key,
   ++t_handler_call_depth;
   const HRESULT hr = call();
   --t_handler_call_depth;
-  if (options_->record_trace) Trace(std::string(method) + " -> " +
-                                    DescribeHresult(hr));
+  if (options_->record_trace)
+    Trace(std::string(method) + " -> " + DescribeHresult(hr));
   if (codes_key != nullptr && !IsDocumentedReturn(codes_key, hr)) {
-    Violate("HS-105", std::string(method) + " returned " +
-                          DescribeHresult(hr) +
+    Violate("HS-105", std::string(method) + " returned " + DescribeHresult(hr) +
                           ", which its documentation does not list");
   }
   return hr;
@@ -605,8 +604,7 @@ void Session::ReadHandlerInfo() {
     Violate("HS-106", "wszHandlerName is not terminated within 32 WCHARs");
   }
   if ((info->SyncMgrHandlerFlags & ~DWORD{SYNCMGRHANDLERFLAG_MASK}) != 0) {
-    Violate("HS-106", "SyncMgrHandlerFlags " +
-                          Hex(info->SyncMgrHandlerFlags) +
+    Violate("HS-106", "SyncMgrHandlerFlags " + Hex(info->SyncMgrHandlerFlags) +
                           " has bits outside SYNCMGRHANDLERFLAG_MASK (0xF)");
   }
   report_.have_handler_info = true;
@@ -617,9 +615,8 @@ void Session::ReadHandlerInfo() {
 
 bool Session::EnumerateItems() {
   ISyncMgrEnumItems* items = nullptr;
-  HRESULT hr = CallHandler("EnumSyncMgrItems", "EnumSyncMgrItems", [&] {
-    return handler_->EnumSyncMgrItems(&items);
-  });
+  HRESULT hr = CallHandler("EnumSyncMgrItems", "EnumSyncMgrItems",
+                           [&] { return handler_->EnumSyncMgrItems(&items); });
   if (FAILED(hr) || items == nullptr) {
     if (SUCCEEDED(hr)) {
       Violate("HS-107", "EnumSyncMgrItems succeeded with a NULL enumerator");
@@ -773,19 +770,18 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
     std::lock_guard lock(state_->mu);
     if (hr == S_OK) return;
     if (state_->phase == done) {
-      state_->ViolateLocked(requirement,
-                            std::string(name) + " returned " +
-                                DescribeHresult(hr) +
-                                " but its completion was called");
+      state_->ViolateLocked(requirement, std::string(name) + " returned " +
+                                             DescribeHresult(hr) +
+                                             " but its completion was called");
     }
     state_->phase = refused;
   };
   // HS-112: a bounded wait for the completion.
   auto wait = [&](Phase done, HRESULT* completion, const char* name) {
     std::unique_lock lock(state_->mu);
-    const bool arrived = state_->cv.wait_for(
-        lock, options_->completion_timeout,
-        [&] { return state_->phase == done; });
+    const bool arrived =
+        state_->cv.wait_for(lock, options_->completion_timeout,
+                            [&] { return state_->phase == done; });
     if (!arrived) {
       state_->phase = Phase::kTimedOut;
       state_->ViolateLocked(
@@ -884,9 +880,9 @@ void Session::ShowErrors() {
       std::lock_guard lock(state_->mu);
       if (hr != S_OK) {
         if (state_->phase == Phase::kShowErrorDone) {
-          state_->ViolateLocked("CB-005", "ShowError returned " +
-                                              DescribeHresult(hr) +
-                                              " but ShowErrorCompleted was called");
+          state_->ViolateLocked("CB-005",
+                                "ShowError returned " + DescribeHresult(hr) +
+                                    " but ShowErrorCompleted was called");
         }
         state_->phase = Phase::kShowErrorRefused;
         continue;
@@ -898,11 +894,10 @@ void Session::ShowErrors() {
         [&] { return state_->phase == Phase::kShowErrorDone; });
     if (!arrived) {
       state_->phase = Phase::kTimedOut;
-      state_->ViolateLocked("HS-112",
-                            "ShowErrorCompleted not called within " +
-                                std::to_string(
-                                    options_->completion_timeout.count()) +
-                                " ms");
+      state_->ViolateLocked(
+          "HS-112", "ShowErrorCompleted not called within " +
+                        std::to_string(options_->completion_timeout.count()) +
+                        " ms");
       lock.unlock();
       End(Outcome::kTimedOut, kTimeoutResult);
       return;
@@ -936,9 +931,8 @@ void Session::End(Outcome outcome, HRESULT result) {
                   [&] { return handler_->SetProgressCallback(nullptr); });
     }
     ++t_handler_call_depth;
-    report_.final_release = (options_->faults & kFaultLeakHandler)
-                                ? 1u
-                                : handler_->Release();
+    report_.final_release =
+        (options_->faults & kFaultLeakHandler) ? 1u : handler_->Release();
     --t_handler_call_depth;
     handler_ = nullptr;
     if (options_->record_trace) {
@@ -963,9 +957,9 @@ void Session::End(Outcome outcome, HRESULT result) {
     while (held != 0 && std::chrono::steady_clock::now() < deadline) {
       {
         std::unique_lock lock(state_->mu);
-        state_->cv.wait_until(lock, std::min(deadline,
-                                             std::chrono::steady_clock::now() +
-                                                 std::chrono::milliseconds(5)));
+        state_->cv.wait_until(
+            lock, std::min(deadline, std::chrono::steady_clock::now() +
+                                         std::chrono::milliseconds(5)));
       }
       held = held_by_handler();
     }
@@ -990,8 +984,6 @@ void Session::CopyCookieToReport() {
   report_.cookie.assign(cookie_.data(), cookie_.data() + cookie_.size());
 }
 
-void Session::Abandon() {
-  End(Outcome::kAbandoned, E_UNEXPECTED);
-}
+void Session::Abandon() { End(Outcome::kAbandoned, E_UNEXPECTED); }
 
 }  // namespace syncmgr::reference::internal

@@ -10,7 +10,7 @@
 
 namespace {
 
-#define CHECK_SIZE(type, size, align)                 \
+#define CHECK_SIZE(type, size, align)                   \
   static_assert(sizeof(type) == (size), #type " size"); \
   static_assert(alignof(type) == (align), #type " alignment")
 #define CHECK_OFFSET(type, field, offset) \
@@ -99,7 +99,8 @@ CHECK_SIZE(RFCDLGPARAMA, 104, 8);
 
 // §4 values.
 static_assert(SYNCMGRINVOKE_STARTSYNC == 0x2 && SYNCMGRINVOKE_MINIMIZED == 0x4);
-static_assert(SYNCMGRFLAG_CONNECT == 0x1 && SYNCMGRFLAG_PENDINGDISCONNECT == 0x2 &&
+static_assert(SYNCMGRFLAG_CONNECT == 0x1 &&
+              SYNCMGRFLAG_PENDINGDISCONNECT == 0x2 &&
               SYNCMGRFLAG_MANUAL == 0x3 && SYNCMGRFLAG_IDLE == 0x4 &&
               SYNCMGRFLAG_INVOKE == 0x5 && SYNCMGRFLAG_SCHEDULED == 0x6 &&
               SYNCMGRFLAG_EVENTMASK == 0xFF && SYNCMGRFLAG_SETTINGS == 0x100 &&
@@ -119,8 +120,9 @@ static_assert(SYNCMGRITEM_HASPROPERTIES == 1 && SYNCMGRITEM_TEMPORARY == 2 &&
               SYNCMGRITEM_MAYDELETEITEM == 0x10 && SYNCMGRITEM_HIDDEN == 0x20 &&
               SYNCMGRITEM_ITEMFLAGMASK == 0x7F);
 static_assert(SYNCMGRITEMSTATE_UNCHECKED == 0 && SYNCMGRITEMSTATE_CHECKED == 1);
-static_assert(SYNCMGRLOGLEVEL_INFORMATION == 1 && SYNCMGRLOGLEVEL_WARNING == 2 &&
-              SYNCMGRLOGLEVEL_ERROR == 3 && SYNCMGRLOGLEVEL_LOGLEVELMAX == 3);
+static_assert(SYNCMGRLOGLEVEL_INFORMATION == 1 &&
+              SYNCMGRLOGLEVEL_WARNING == 2 && SYNCMGRLOGLEVEL_ERROR == 3 &&
+              SYNCMGRLOGLEVEL_LOGLEVELMAX == 3);
 static_assert(SYNCMGRERRORFLAG_ENABLEJUMPTEXT == 1 &&
               SYNCMGRLOGERROR_ERRORFLAGS == 1 && SYNCMGRLOGERROR_ERRORID == 2 &&
               SYNCMGRLOGERROR_ITEMID == 4);
@@ -149,7 +151,8 @@ static_assert(E_POINTER == H(0x80004003) && E_ABORT == H(0x80004004));
 static_assert(REGDB_E_CLASSNOTREG == H(0x80040154));
 static_assert(CLASS_E_NOAGGREGATION == H(0x80040110));
 static_assert(CLASS_E_CLASSNOTAVAILABLE == H(0x80040111));
-static_assert(E_INVALIDARG == HRESULT_FROM_WIN32(87));  // ERROR_INVALID_PARAMETER
+static_assert(E_INVALIDARG ==
+              HRESULT_FROM_WIN32(87));  // ERROR_INVALID_PARAMETER
 static_assert(SUCCEEDED(S_SYNCMGR_CANCELALL) && FAILED(E_FAIL));
 
 // §2 GUIDs: first field of each, the rest checked in mobsync_test.cc.

@@ -27,8 +27,8 @@
 // ---- GUIDs (MOBSYNC-FACTS §2) ----
 DEFINE_GUID(CLSID_SyncMgr, 0x6295df27, 0x35ee, 0x11d1, 0x87, 0x07, 0x00, 0xc0,
             0x4f, 0xd9, 0x33, 0x27);
-DEFINE_GUID(IID_ISyncMgrEnumItems, 0x6295df2a, 0x35ee, 0x11d1, 0x87, 0x07,
-            0x00, 0xc0, 0x4f, 0xd9, 0x33, 0x27);
+DEFINE_GUID(IID_ISyncMgrEnumItems, 0x6295df2a, 0x35ee, 0x11d1, 0x87, 0x07, 0x00,
+            0xc0, 0x4f, 0xd9, 0x33, 0x27);
 DEFINE_GUID(IID_ISyncMgrSynchronizeInvoke, 0x6295df2c, 0x35ee, 0x11d1, 0x87,
             0x07, 0x00, 0xc0, 0x4f, 0xd9, 0x33, 0x27);
 DEFINE_GUID(IID_ISyncMgrSynchronize, 0x6295df40, 0x35ee, 0x11d1, 0x87, 0x07,
@@ -45,7 +45,8 @@ using SYNCMGRERRORID = GUID;
 using REFSYNCMGRERRORID = REFGUID;
 
 // ---- Sync-Manager success codes (§6.1) ----
-#define S_SYNCMGR_MISSINGITEMS MAKE_SCODE(SEVERITY_SUCCESS, FACILITY_ITF, 0x0201)
+#define S_SYNCMGR_MISSINGITEMS \
+  MAKE_SCODE(SEVERITY_SUCCESS, FACILITY_ITF, 0x0201)
 #define S_SYNCMGR_RETRYSYNC MAKE_SCODE(SEVERITY_SUCCESS, FACILITY_ITF, 0x0202)
 #define S_SYNCMGR_CANCELITEM MAKE_SCODE(SEVERITY_SUCCESS, FACILITY_ITF, 0x0203)
 #define S_SYNCMGR_CANCELALL MAKE_SCODE(SEVERITY_SUCCESS, FACILITY_ITF, 0x0204)
@@ -297,8 +298,8 @@ class ISyncMgrSynchronizeCallback : public IUnknown {
   virtual HRESULT STDMETHODCALLTYPE ShowPropertiesCompleted(HRESULT hr) = 0;
   virtual HRESULT STDMETHODCALLTYPE PrepareForSyncCompleted(HRESULT hr) = 0;
   virtual HRESULT STDMETHODCALLTYPE SynchronizeCompleted(HRESULT hr) = 0;
-  virtual HRESULT STDMETHODCALLTYPE ShowErrorCompleted(
-      HRESULT hr, ULONG cItems, const GUID* pItemIDs) = 0;
+  virtual HRESULT STDMETHODCALLTYPE
+  ShowErrorCompleted(HRESULT hr, ULONG cItems, const GUID* pItemIDs) = 0;
   virtual HRESULT STDMETHODCALLTYPE EnableModeless(BOOL fEnable) = 0;
   virtual HRESULT STDMETHODCALLTYPE
   Progress(REFGUID ItemID, const SYNCMGRPROGRESSITEM* pSyncProgressItem) = 0;
@@ -341,9 +342,9 @@ SYNCMGR_DECLARE_IID(ISyncMgrSynchronizeInvoke, IID_ISyncMgrSynchronizeInvoke);
 // Implemented by the Sync Manager: handler registration. Slots 3-5.
 class ISyncMgrRegister : public IUnknown {
  public:
-  virtual HRESULT STDMETHODCALLTYPE RegisterSyncMgrHandler(
-      REFCLSID clsidHandler, LPCWSTR pwszDescription,
-      DWORD dwSyncMgrRegisterFlags) = 0;
+  virtual HRESULT STDMETHODCALLTYPE
+  RegisterSyncMgrHandler(REFCLSID clsidHandler, LPCWSTR pwszDescription,
+                         DWORD dwSyncMgrRegisterFlags) = 0;
   virtual HRESULT STDMETHODCALLTYPE
   UnregisterSyncMgrHandler(REFCLSID clsidHandler, DWORD dwReserved) = 0;
   virtual HRESULT STDMETHODCALLTYPE GetHandlerRegistrationInfo(

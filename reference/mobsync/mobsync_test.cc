@@ -154,7 +154,8 @@ TEST(GuidText, RoundTripsEveryByteValue) {
 }
 
 TEST(HresultText, NamesAndHex) {
-  EXPECT_EQ(syncmgr::DescribeHresult(E_INVALIDARG), "E_INVALIDARG (0x80070057)");
+  EXPECT_EQ(syncmgr::DescribeHresult(E_INVALIDARG),
+            "E_INVALIDARG (0x80070057)");
   EXPECT_EQ(syncmgr::DescribeHresult(S_OK), "S_OK (0x00000000)");
   EXPECT_EQ(syncmgr::DescribeHresult(S_SYNCMGR_CANCELALL),
             "S_SYNCMGR_CANCELALL (0x00040204)");

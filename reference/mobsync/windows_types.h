@@ -133,7 +133,7 @@ inline constexpr const GUID& IID_NULL = GUID_NULL;
 #define FACILITY_RPC 1
 #define FACILITY_ITF 4
 #define FACILITY_WIN32 7
-#define MAKE_HRESULT(sev, fac, code)                                    \
+#define MAKE_HRESULT(sev, fac, code)                                       \
   ((HRESULT)(((unsigned long)(sev) << 31) | ((unsigned long)(fac) << 16) | \
              ((unsigned long)(code))))
 #define MAKE_SCODE(sev, fac, code) MAKE_HRESULT(sev, fac, code)
@@ -175,10 +175,10 @@ constexpr HRESULT HResultFromU32(std::uint32_t v) {
 #define RPC_E_CALL_REJECTED HResultFromU32(0x80010001u)
 #define RPC_E_CANTCALLOUT_ININPUTSYNCCALL HResultFromU32(0x8001010Du)
 #define RPC_E_WRONG_THREAD HResultFromU32(0x8001010Eu)
-#define HRESULT_FROM_WIN32(x)                                       \
-  ((HRESULT)(x) <= 0 ? ((HRESULT)(x))                               \
-                     : ((HRESULT)(((x)&0x0000FFFF) | (FACILITY_WIN32 << 16) | \
-                                  0x80000000)))
+#define HRESULT_FROM_WIN32(x) \
+  ((HRESULT)(x) <= 0          \
+       ? ((HRESULT)(x))       \
+       : ((HRESULT)(((x)&0x0000FFFF) | (FACILITY_WIN32 << 16) | 0x80000000)))
 
 // CLSCTX and class-object registration flags (objbase.h values).
 enum tagCLSCTX : DWORD {
@@ -190,8 +190,9 @@ enum tagCLSCTX : DWORD {
 #define CLSCTX_INPROC (CLSCTX_INPROC_SERVER | CLSCTX_INPROC_HANDLER)
 #define CLSCTX_SERVER \
   (CLSCTX_INPROC_SERVER | CLSCTX_LOCAL_SERVER | CLSCTX_REMOTE_SERVER)
-#define CLSCTX_ALL (CLSCTX_INPROC_SERVER | CLSCTX_INPROC_HANDLER | \
-                    CLSCTX_LOCAL_SERVER | CLSCTX_REMOTE_SERVER)
+#define CLSCTX_ALL                                                      \
+  (CLSCTX_INPROC_SERVER | CLSCTX_INPROC_HANDLER | CLSCTX_LOCAL_SERVER | \
+   CLSCTX_REMOTE_SERVER)
 enum tagREGCLS : DWORD {
   REGCLS_SINGLEUSE = 0,
   REGCLS_MULTIPLEUSE = 1,
@@ -217,10 +218,10 @@ DEFINE_GUID(IID_IClassFactory, 0x00000001, 0x0000, 0x0000, 0xC0, 0x00, 0x00,
 // SYNCMGR_DECLARE_IID(IFoo, IID_IFoo) after the interface's definition.
 template <typename Interface>
 struct InterfaceId;
-#define SYNCMGR_DECLARE_IID(Interface, iid)                       \
-  template <>                                                     \
-  struct InterfaceId<Interface> {                                 \
-    static constexpr const IID& value() { return iid; }           \
+#define SYNCMGR_DECLARE_IID(Interface, iid)             \
+  template <>                                           \
+  struct InterfaceId<Interface> {                       \
+    static constexpr const IID& value() { return iid; } \
   }
 
 class IUnknown {
@@ -250,8 +251,9 @@ void** IID_PPV_ARGS_Helper(T** pp) {
                 "IID_PPV_ARGS needs a COM interface pointer");
   return reinterpret_cast<void**>(pp);
 }
-#define IID_PPV_ARGS(ppType) \
-  InterfaceId<std::remove_pointer_t<std::remove_pointer_t<decltype(ppType)>>>::value(), \
+#define IID_PPV_ARGS(ppType)                              \
+  InterfaceId<std::remove_pointer_t<                      \
+      std::remove_pointer_t<decltype(ppType)>>>::value(), \
       IID_PPV_ARGS_Helper(ppType)
 
 #endif  // SYNCMGR_REFERENCE_MOBSYNC_WINDOWS_TYPES_H_

@@ -7,10 +7,10 @@
 
 namespace syncmgr::testing {
 
+using syncmgr::com::ComPtr;
 using ::testing::_;
 using ::testing::Invoke;
 using ::testing::Return;
-using syncmgr::com::ComPtr;
 
 SYNCMGRITEM MakeItem(const GUID& id, const char16_t* name, DWORD state) {
   SYNCMGRITEM item;
@@ -282,9 +282,8 @@ class HandlerFactory final : public com::Object<IClassFactory> {
 RegisteredHandler::RegisteredHandler(const GUID& clsid, HandlerMock* mock) {
   ComPtr<IClassFactory> factory =
       ComPtr<IClassFactory>::Adopt(new HandlerFactory(mock));
-  const HRESULT hr =
-      CoRegisterClassObject(clsid, factory.Get(), CLSCTX_INPROC_SERVER,
-                            REGCLS_MULTIPLEUSE, &cookie_);
+  const HRESULT hr = CoRegisterClassObject(
+      clsid, factory.Get(), CLSCTX_INPROC_SERVER, REGCLS_MULTIPLEUSE, &cookie_);
   EXPECT_EQ(hr, S_OK) << "CoRegisterClassObject";
 }
 

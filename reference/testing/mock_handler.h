@@ -26,8 +26,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <string>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -99,8 +99,7 @@ class HandlerMock {
   friend class HandlerObject;
   void ObjectCreated(IUnknown* object);
   void ObjectDestroyed(const void* object);
-  void StoreCallback(const void* object,
-                     ISyncMgrSynchronizeCallback* callback);
+  void StoreCallback(const void* object, ISyncMgrSynchronizeCallback* callback);
 
   std::mutex mu_;
   std::condition_variable cv_;

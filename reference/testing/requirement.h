@@ -18,10 +18,10 @@
 
 // Also printed to stderr at once, so that a supervisor can tell which
 // requirements a test that then crashed or hung was checking.
-#define REQUIREMENT(ids)                                          \
-  do {                                                            \
-    ::testing::Test::RecordProperty("requirements", ids);         \
-    std::fprintf(stderr, "[ REQUIREMENTS ] %s\n", ids);           \
+#define REQUIREMENT(ids)                                  \
+  do {                                                    \
+    ::testing::Test::RecordProperty("requirements", ids); \
+    std::fprintf(stderr, "[ REQUIREMENTS ] %s\n", ids);   \
   } while (0)
 
 #endif  // SYNCMGR_REFERENCE_TESTING_REQUIREMENT_H_
