@@ -110,7 +110,7 @@ class Driver {
                                 invoke_.PutVoid());
     if (SUCCEEDED(hr)) hr = invoke_.As(&register_);
     if (SUCCEEDED(hr)) {
-      hr = register_->RegisterSyncMgrHandler(clsid_, u"certify", 0);
+      hr = register_->RegisterSyncMgrHandler(clsid_, WSTR("certify"), 0);
     }
     if (FAILED(hr)) {
       *error = "the reference Sync Manager refused the handler: " +

@@ -31,9 +31,9 @@ using LifecycleContract = ContractTest;
 TEST_F(LifecycleContract, CallsComeInTheSpecifiedOrder) {
   REQUIREMENT("HS-101 HS-010 HS-011 HS-016 HS-024 UI-004 UI-117 ST-001");
   mock().items = {
-      MakeItem(TestGuid(1), u"checked"),
-      MakeItem(TestGuid(2), u"unchecked", SYNCMGRITEMSTATE_UNCHECKED),
-      MakeItem(TestGuid(3), u"checked too")};
+      MakeItem(TestGuid(1), WSTR("checked")),
+      MakeItem(TestGuid(2), WSTR("unchecked"), SYNCMGRITEMSTATE_UNCHECKED),
+      MakeItem(TestGuid(3), WSTR("checked too"))};
   {
     InSequence order;
     EXPECT_CALL(mock(), Created());
@@ -53,7 +53,8 @@ TEST_F(LifecycleContract, CallsComeInTheSpecifiedOrder) {
 
 TEST_F(LifecycleContract, NoSelectedItemMeansNoPrepareForSync) {
   REQUIREMENT("HS-014");
-  mock().items = {MakeItem(TestGuid(1), u"off", SYNCMGRITEMSTATE_UNCHECKED)};
+  mock().items = {
+      MakeItem(TestGuid(1), WSTR("off"), SYNCMGRITEMSTATE_UNCHECKED)};
   EXPECT_CALL(mock(), PrepareForSync).Times(0);
   EXPECT_CALL(mock(), Synchronize).Times(0);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
@@ -205,7 +206,7 @@ TEST_F(CallbackContract, ProgressArgumentsAreChecked) {
       SYNCMGRPROGRESSITEM item{};
       item.cbSize = c.cb_size;
       item.mask = c.mask;
-      item.lpcStatusText = u"working";
+      item.lpcStatusText = WSTR("working");
       item.dwStatusType = c.status;
       item.iProgValue = c.value;
       item.iMaxValue = c.max;
@@ -230,20 +231,21 @@ TEST_F(CallbackContract, LogErrorAndDeleteLogErrorArguments) {
     info.mask = SYNCMGRLOGERROR_ERRORID | SYNCMGRLOGERROR_ITEMID;
     info.ErrorID = TestGuid(0x600);
     info.ItemID = TestGuid(1);
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_INFORMATION, u"a", nullptr));
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_WARNING, u"b", &info));
-    answers.push_back(cb->LogError(0, u"level 0", nullptr));
-    answers.push_back(cb->LogError(4, u"level 4", nullptr));
+    answers.push_back(
+        cb->LogError(SYNCMGRLOGLEVEL_INFORMATION, WSTR("a"), nullptr));
+    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_WARNING, WSTR("b"), &info));
+    answers.push_back(cb->LogError(0, WSTR("level 0"), nullptr));
+    answers.push_back(cb->LogError(4, WSTR("level 4"), nullptr));
     answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, nullptr, nullptr));
     SYNCMGRLOGERRORINFO bad = info;
     bad.cbSize = 40;
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, u"c", &bad));
+    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("c"), &bad));
     bad = info;
     bad.mask = 0x8;
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, u"d", &bad));
+    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("d"), &bad));
     bad = info;
     bad.ItemID = TestGuid(0x43);
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, u"e", &bad));
+    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("e"), &bad));
     answers.push_back(cb->DeleteLogError(TestGuid(0x600), 0));
     answers.push_back(cb->DeleteLogError(GUID_NULL, 0));
     answers.push_back(cb->DeleteLogError(GUID_NULL, 1));
@@ -266,7 +268,7 @@ TEST_F(CallbackContract, EnableModelessAndEstablishConnection) {
     answers.push_back(cb->EnableModeless(TRUE));
     answers.push_back(cb->EnableModeless(FALSE));
     answers.push_back(cb->EstablishConnection(nullptr, 0));
-    answers.push_back(cb->EstablishConnection(u"Office VPN", 0));
+    answers.push_back(cb->EstablishConnection(WSTR("Office VPN"), 0));
     answers.push_back(cb->EstablishConnection(nullptr, 7));
   });
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));

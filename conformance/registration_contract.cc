@@ -44,9 +44,9 @@ TEST_F(RegistrationContract, NotRegisteredClearsTheFlags) {
 TEST_F(RegistrationContract, ReRegisteringReplacesFlags) {
   REQUIREMENT("REG-101");
   const GUID clsid = ExtraHandlerClsid(0x41);
-  EXPECT_THAT(register_->RegisterSyncMgrHandler(clsid, u"one", 1),
+  EXPECT_THAT(register_->RegisterSyncMgrHandler(clsid, WSTR("one"), 1),
               HresultIs(S_OK));
-  EXPECT_THAT(register_->RegisterSyncMgrHandler(clsid, u"two", 2),
+  EXPECT_THAT(register_->RegisterSyncMgrHandler(clsid, WSTR("two"), 2),
               HresultIs(S_OK));
   DWORD flags = 0;
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(clsid, &flags),
@@ -85,7 +85,8 @@ TEST_F(RegistrationContract, EveryManagerObjectSeesTheSameRegistry) {
                                IID_ISyncMgrRegister, second.PutVoid()),
               HresultIs(S_OK));
   const GUID clsid = ExtraHandlerClsid(0x43);
-  EXPECT_THAT(second->RegisterSyncMgrHandler(clsid, u"x", 4), HresultIs(S_OK));
+  EXPECT_THAT(second->RegisterSyncMgrHandler(clsid, WSTR("x"), 4),
+              HresultIs(S_OK));
   DWORD flags = 0;
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(clsid, &flags),
               HresultIs(S_OK));

@@ -11,6 +11,7 @@
 
 #include "reference/com/object.h"
 #include "reference/internal/handler_registry.h"
+#include "reference/internal/platform.h"
 #include "reference/internal/session.h"
 
 namespace syncmgr::reference {
@@ -311,6 +312,7 @@ void Engine::Drain() {
 }
 
 void Engine::WorkerLoop() {
+  const internal::WorkerThreadScope platform;  // Windows: joins the MTA
   std::unique_lock lock(mu_);
   for (;;) {
     std::unique_ptr<Session> session;
@@ -410,7 +412,7 @@ class SyncManager final
       return E_INVALIDARG;
     }
     try {
-      std::u16string description;
+      std::basic_string<WCHAR> description;
       if (pwszDescription != nullptr) description = pwszDescription;  // REG-004
       HandlerRegistry::Instance().Register(*clsid, std::move(description),
                                            dwSyncMgrRegisterFlags);

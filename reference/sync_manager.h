@@ -142,7 +142,7 @@ struct Violation {
 
 struct LoggedError {
   DWORD level = 0;
-  std::u16string text;
+  std::basic_string<WCHAR> text;
   bool has_info = false;
   SYNCMGRLOGERRORINFO info{};
 };
@@ -150,7 +150,7 @@ struct LoggedError {
 struct ProgressReport {
   GUID item{};
   SYNCMGRPROGRESSITEM progress{};  // lpcStatusText is not kept
-  std::u16string status_text;
+  std::basic_string<WCHAR> status_text;
 };
 
 struct SessionReport {

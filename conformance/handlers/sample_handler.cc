@@ -14,8 +14,8 @@ namespace {
 using syncmgr::com::ComPtr;
 
 constexpr int kItemCount = 3;
-constexpr const char16_t* kItemNames[kItemCount] = {u"Contacts", u"Calendar",
-                                                    u"Documents"};
+constexpr const WCHAR* kItemNames[kItemCount] = {
+    WSTR("Contacts"), WSTR("Calendar"), WSTR("Documents")};
 
 SYNCMGRITEM MakeItem(int n) {
   SYNCMGRITEM item{};
@@ -23,9 +23,9 @@ SYNCMGRITEM MakeItem(int n) {
   item.dwFlags = 0;
   item.ItemID = SampleItemId(n);
   item.dwItemState = SYNCMGRITEMSTATE_CHECKED;
-  std::char_traits<char16_t>::copy(
+  std::char_traits<WCHAR>::copy(
       item.wszItemName, kItemNames[n],
-      std::char_traits<char16_t>::length(kItemNames[n]) + 1);
+      std::char_traits<WCHAR>::length(kItemNames[n]) + 1);
   return item;
 }
 
@@ -116,7 +116,7 @@ HRESULT SampleHandler::GetHandlerInfo(
   info->cbSize = sizeof(SYNCMGRHANDLERINFO);
   info->hIcon = nullptr;
   info->SyncMgrHandlerFlags = 0;
-  const char16_t name[] = u"Sample handler";
+  const WCHAR name[] = WSTR("Sample handler");
   static_assert(sizeof name / sizeof name[0] <= MAX_SYNCMGRHANDLERNAME);
   std::memcpy(info->wszHandlerName, name, sizeof name);
   *ppSyncMgrHandlerInfo = info;
@@ -226,7 +226,7 @@ void SampleHandler::SynchronizeItems(
     progress.iProgValue = done;
     progress.dwStatusType =
         skip ? SYNCMGRSTATUS_SKIPPED : SYNCMGRSTATUS_UPDATING;
-    progress.lpcStatusText = skip ? u"Skipped" : u"Synchronizing";
+    progress.lpcStatusText = skip ? WSTR("Skipped") : WSTR("Synchronizing");
     // Ask before each item: the answer says whether the user cancelled it.
     const HRESULT answer = callback->Progress(item, &progress);
     ++done;
@@ -238,13 +238,13 @@ void SampleHandler::SynchronizeItems(
     // ... the real work for `item` (and the cookie's context) goes here ...
     progress.dwStatusType = SYNCMGRSTATUS_SUCCEEDED;
     progress.iProgValue = done;
-    progress.lpcStatusText = u"Up to date";
+    progress.lpcStatusText = WSTR("Up to date");
     callback->Progress(item, &progress);
   }
-  callback->LogError(
-      SYNCMGRLOGLEVEL_INFORMATION,
-      cancel_all ? u"Synchronization cancelled" : u"Synchronization finished",
-      nullptr);
+  callback->LogError(SYNCMGRLOGLEVEL_INFORMATION,
+                     cancel_all ? WSTR("Synchronization cancelled")
+                                : WSTR("Synchronization finished"),
+                     nullptr);
   callback->SynchronizeCompleted(S_OK);
 }
 

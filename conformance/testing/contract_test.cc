@@ -76,8 +76,8 @@ ContractTest::Handler& ContractTest::Add(const GUID& clsid,
   handler.mock = std::make_unique<MockHandler>();
   handler.registration = std::make_unique<syncmgr::testing::RegisteredHandler>(
       clsid, handler.mock.get());
-  EXPECT_THAT(register_->RegisterSyncMgrHandler(clsid, u"Conformance handler",
-                                                register_flags),
+  EXPECT_THAT(register_->RegisterSyncMgrHandler(
+                  clsid, WSTR("Conformance handler"), register_flags),
               HresultIs(S_OK))
       << "RegisterSyncMgrHandler(" << clsid << ")";
   handlers_.push_back(std::move(handler));

@@ -26,6 +26,11 @@
 #ifndef SYNCMGR_REFERENCE_COM_COM_H_
 #define SYNCMGR_REFERENCE_COM_COM_H_
 
+#ifdef _WIN32
+// MinGW-w64 builds (windows/): ole32 itself, plus the same extensions.
+#include "windows/platform/com.h"
+#else  // Linux
+
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -151,4 +156,5 @@ void SetTaskMemFailureHook(std::function<bool(SIZE_T)> fail);
 
 }  // namespace syncmgr::com
 
+#endif  // _WIN32
 #endif  // SYNCMGR_REFERENCE_COM_COM_H_

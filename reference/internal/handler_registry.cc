@@ -3,6 +3,12 @@
 #include <atomic>
 #include <mutex>
 
+#ifdef _WIN32
+// mobsync.dll: registrations are also kept in the registry, for every
+// process (a handler registers itself from regsvr32).
+#include "windows/platform/handler_store.h"
+#endif
+
 namespace syncmgr::reference::internal {
 
 size_t ShardedSharedMutex::ThreadShard() {
@@ -17,23 +23,36 @@ HandlerRegistry& HandlerRegistry::Instance() {
   return *registry;
 }
 
-void HandlerRegistry::Register(const GUID& clsid, std::u16string description,
+void HandlerRegistry::Register(const GUID& clsid,
+                               std::basic_string<WCHAR> description,
                                DWORD flags) {
   std::unique_lock lock(mu_);
   Entry& entry = handlers_[clsid];
   entry.description = std::move(description);
   entry.flags = flags;
+#ifdef _WIN32
+  windows::StoreHandler(clsid, entry.description, flags);
+#endif
 }
 
 bool HandlerRegistry::Unregister(const GUID& clsid) {
   std::unique_lock lock(mu_);
+#ifdef _WIN32
+  const bool stored = windows::EraseStoredHandler(clsid);
+  return (handlers_.erase(clsid) > 0) || stored;
+#else
   return handlers_.erase(clsid) > 0;
+#endif
 }
 
 bool HandlerRegistry::Lookup(const GUID& clsid, DWORD* flags) const {
   std::shared_lock lock(mu_);
   auto it = handlers_.find(clsid);
+#ifdef _WIN32
+  if (it == handlers_.end()) return windows::LoadStoredHandler(clsid, flags);
+#else
   if (it == handlers_.end()) return false;
+#endif
   if (flags != nullptr) *flags = it->second.flags;
   return true;
 }
@@ -43,6 +62,11 @@ std::vector<GUID> HandlerRegistry::Snapshot() const {
   std::vector<GUID> clsids;
   clsids.reserve(handlers_.size());
   for (const auto& [clsid, entry] : handlers_) clsids.push_back(clsid);
+#ifdef _WIN32
+  for (const GUID& clsid : windows::StoredHandlers()) {
+    if (handlers_.count(clsid) == 0) clsids.push_back(clsid);
+  }
+#endif
   return clsids;
 }
 

@@ -60,7 +60,8 @@ class HandlerRegistry {
   static HandlerRegistry& Instance();
 
   // Validation is the caller's (SyncManager's); these only store.
-  void Register(const GUID& clsid, std::u16string description, DWORD flags);
+  void Register(const GUID& clsid, std::basic_string<WCHAR> description,
+                DWORD flags);
   // Returns false if it was not registered.
   bool Unregister(const GUID& clsid);
   // Returns false if not registered.
@@ -71,7 +72,7 @@ class HandlerRegistry {
 
  private:
   struct Entry {
-    std::u16string description;
+    std::basic_string<WCHAR> description;
     DWORD flags = 0;
   };
   mutable ShardedSharedMutex mu_;

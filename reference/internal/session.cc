@@ -1,8 +1,5 @@
 #include "reference/internal/session.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -15,6 +12,7 @@
 #include "reference/com/com.h"
 #include "reference/com/object.h"
 #include "reference/internal/handler_registry.h"
+#include "reference/internal/platform.h"
 #include "reference/mobsync/guid.h"
 #include "reference/mobsync/hresult.h"
 
@@ -255,8 +253,8 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
                             Phase::kSyncRefused, "CB-003",
                             "SynchronizeCompleted", hr);
   }
-  HRESULT STDMETHODCALLTYPE ShowErrorCompleted(HRESULT hr, ULONG cItems,
-                                               const GUID* pItemIDs) override {
+  HRESULT STDMETHODCALLTYPE ShowErrorCompleted(
+      HRESULT hr, ULONG cItems, SyncMgrItemIdsArg pItemIDs) override {
     std::vector<GUID> ids;
     if (hr == S_SYNCMGR_RETRYSYNC) {
       if (cItems > 0 && pItemIDs == nullptr) {
@@ -291,7 +289,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
     return state_->options().may_bother_user ? S_OK : S_FALSE;  // CB-106
   }
   HRESULT STDMETHODCALLTYPE Progress(REFGUID ItemID,
-                                     const SYNCMGRPROGRESSITEM* item) override {
+                                     SyncMgrProgressItemArg item) override {
     std::lock_guard lock(state_->mu);
     if (state_->tracing()) {
       state_->TraceLocked("  <- Progress(" + FormatGuid(ItemID) + ")");
@@ -363,7 +361,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
     return state_->options().progress_answer;  // CB-009
   }
   HRESULT STDMETHODCALLTYPE LogError(DWORD dwErrorLevel, LPCWSTR pszErrorText,
-                                     const SYNCMGRLOGERRORINFO* info) override {
+                                     SyncMgrLogErrorInfoArg info) override {
     std::lock_guard lock(state_->mu);
     if (state_->tracing()) {
       state_->TraceLocked("  <- LogError(" + std::to_string(dwErrorLevel) +
@@ -461,8 +459,17 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
     return S_OK;  // CB-014: headless, every connection is "up"
   }
 
+ protected:
+  // Agile on Windows (IMarshal from the free-threaded marshaler): handlers
+  // may marshal the callback to threads of their own.
+  bool QueryOtherInterface(REFIID riid, void** ppv) override {
+    return ftm_.Query(static_cast<ISyncMgrSynchronizeCallback*>(this), riid,
+                      ppv);
+  }
+
  private:
   std::shared_ptr<CallbackState> state_;
+  FreeThreadedMarshaler ftm_;
 };
 
 }  // namespace
@@ -547,11 +554,10 @@ HRESULT Session::Activate() {
   BYTE* revocable = nullptr;
   size_t revocable_size = 0;
   if (handed != nullptr && options_->revoke_cookie_after_initialize) {
-    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t page = PageSize();
     revocable_size = (cookie_.size() + page - 1) / page * page;
-    void* pages = mmap(nullptr, revocable_size, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (pages != MAP_FAILED) {
+    void* pages = MapPages(revocable_size);
+    if (pages != nullptr) {
       // The cookie ends where the pages end, so reading past it faults too.
       revocable = static_cast<BYTE*>(pages) + revocable_size - cookie_.size();
       std::memcpy(revocable, cookie_.data(), cookie_.size());
@@ -565,8 +571,7 @@ HRESULT Session::Activate() {
   });
   if (revocable != nullptr) {
     std::memset(revocable, 0xDD, cookie_.size());
-    mprotect(revocable + cookie_.size() - revocable_size, revocable_size,
-             PROT_NONE);
+    ProtectNone(revocable + cookie_.size() - revocable_size, revocable_size);
     if (options_->record_trace) {
       Trace("cookie pages made inaccessible (HS-113)");
     }
@@ -779,9 +784,8 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
   // HS-112: a bounded wait for the completion.
   auto wait = [&](Phase done, HRESULT* completion, const char* name) {
     std::unique_lock lock(state_->mu);
-    const bool arrived =
-        state_->cv.wait_for(lock, options_->completion_timeout,
-                            [&] { return state_->phase == done; });
+    const bool arrived = WaitFor(state_->cv, lock, options_->completion_timeout,
+                                 [&] { return state_->phase == done; });
     if (!arrived) {
       state_->phase = Phase::kTimedOut;
       state_->ViolateLocked(
@@ -889,9 +893,9 @@ void Session::ShowErrors() {
       }
     }
     std::unique_lock lock(state_->mu);
-    const bool arrived = state_->cv.wait_for(
-        lock, options_->completion_timeout,
-        [&] { return state_->phase == Phase::kShowErrorDone; });
+    const bool arrived =
+        WaitFor(state_->cv, lock, options_->completion_timeout,
+                [&] { return state_->phase == Phase::kShowErrorDone; });
     if (!arrived) {
       state_->phase = Phase::kTimedOut;
       state_->ViolateLocked(

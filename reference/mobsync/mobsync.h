@@ -22,6 +22,11 @@
 #ifndef SYNCMGR_REFERENCE_MOBSYNC_MOBSYNC_H_
 #define SYNCMGR_REFERENCE_MOBSYNC_MOBSYNC_H_
 
+#ifdef _WIN32
+// MinGW-w64 builds (windows/): the real <mobsync.h>.
+#include "windows/platform/mobsync.h"
+#else  // Linux
+
 #include "reference/mobsync/windows_types.h"
 
 // ---- GUIDs (MOBSYNC-FACTS §2) ----
@@ -353,4 +358,12 @@ class ISyncMgrRegister : public IUnknown {
 using LPSYNCMGRREGISTER = ISyncMgrRegister*;
 SYNCMGR_DECLARE_IID(ISyncMgrRegister, IID_ISyncMgrRegister);
 
+// The parameter types of ISyncMgrSynchronizeCallback that MinGW-w64's
+// header declares without const (same ABI): implementations name them so
+// that they compile against either header.
+using SyncMgrItemIdsArg = const GUID*;
+using SyncMgrProgressItemArg = const SYNCMGRPROGRESSITEM*;
+using SyncMgrLogErrorInfoArg = const SYNCMGRLOGERRORINFO*;
+
+#endif  // _WIN32
 #endif  // SYNCMGR_REFERENCE_MOBSYNC_MOBSYNC_H_

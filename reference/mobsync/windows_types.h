@@ -19,6 +19,11 @@
 #ifndef SYNCMGR_REFERENCE_MOBSYNC_WINDOWS_TYPES_H_
 #define SYNCMGR_REFERENCE_MOBSYNC_WINDOWS_TYPES_H_
 
+#ifdef _WIN32
+// MinGW-w64 builds (windows/): the real Windows headers.
+#include "windows/platform/windows_types.h"
+#else  // Linux
+
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -256,4 +261,9 @@ void** IID_PPV_ARGS_Helper(T** pp) {
       std::remove_pointer_t<decltype(ppType)>>>::value(), \
       IID_PPV_ARGS_Helper(ppType)
 
+// A wide string literal, WSTR("text"): WCHAR is char16_t here (wchar_t on
+// Windows).
+#define WSTR(s) u##s
+
+#endif  // _WIN32
 #endif  // SYNCMGR_REFERENCE_MOBSYNC_WINDOWS_TYPES_H_

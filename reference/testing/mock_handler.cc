@@ -12,7 +12,7 @@ using ::testing::_;
 using ::testing::Invoke;
 using ::testing::Return;
 
-SYNCMGRITEM MakeItem(const GUID& id, const char16_t* name, DWORD state) {
+SYNCMGRITEM MakeItem(const GUID& id, const WCHAR* name, DWORD state) {
   SYNCMGRITEM item;
   std::memset(&item, 0, sizeof item);
   item.cbSize = sizeof(SYNCMGRITEM);
@@ -165,8 +165,8 @@ HandlerMock::HandlerMock() {
     if (auto cb = callback()) cb->ShowErrorCompleted(S_OK, 0, nullptr);
     return S_OK;
   }));
-  items = {MakeItem(TestGuid(1), u"First item"),
-           MakeItem(TestGuid(2), u"Second item")};
+  items = {MakeItem(TestGuid(1), WSTR("First item")),
+           MakeItem(TestGuid(2), WSTR("Second item"))};
 }
 
 HandlerMock::~HandlerMock() {

@@ -37,7 +37,7 @@
 namespace syncmgr::testing {
 
 // A SYNCMGRITEM with a name, cbSize and state filled in.
-SYNCMGRITEM MakeItem(const GUID& id, const char16_t* name,
+SYNCMGRITEM MakeItem(const GUID& id, const WCHAR* name,
                      DWORD state = SYNCMGRITEMSTATE_CHECKED);
 
 // GUIDs for tests: {5E570000-0000-0000-0000-0000000000NN}.
@@ -71,7 +71,7 @@ class HandlerMock {
   // The items the default EnumSyncMgrItems returns.
   std::vector<SYNCMGRITEM> items;
   // The handler name the default GetHandlerInfo returns.
-  std::u16string name = u"Mock handler";
+  std::basic_string<WCHAR> name = WSTR("Mock handler");
 
   // The callback the handler holds (set by SetProgressCallback: the new one
   // AddRef'd, the old one released, HS-009), or null.

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# File: windows/wine_test.sh
+#
+# The Windows side of the suite under Wine, through real COM (ole32): one
+# fresh Wine prefix (graphics driver "null": windows can be created, none is
+# shown), our mobsync.dll and the sample handler registered with regsvr32
+# (the handler registers itself with CLSID_SyncMgr from its
+# DllRegisterServer), then
+#   1. windows_smoke.exe  CoCreateInstance(CLSID_SyncMgr) + UpdateItems on
+#                         the sample handler, from an STA and from the MTA
+#   2. conformance.exe    the conformance suite in both session modes (MTA
+#                         main thread), each compared with the Linux suite's
+#                         run against the reference plug-in in the same mode:
+#                         every requirement status and every test result must
+#                         be equal (compare_reports.py, except
+#                         testdata/expected_differences.txt)
+#
+# Usage: wine_test.sh MOBSYNC_DLL LINUX_SUITE LINUX_PLUGIN EXPECTATIONS_SYNC
+#                     COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON
+#   MOBSYNC_DLL's directory also holds sample_handler.dll, windows_smoke.exe
+#   and conformance.exe (the genrules of windows/BUILD.bazel).
+#
+# Skips (prints SKIPPED, exits 0) when MinGW-w64 (placeholder outputs) or
+# Wine is missing, unless SYNCMGR_REQUIRE_WINE=1 (CI), which fails instead.
+# The prefix (~690 MB) is deleted at the end.
+set -euo pipefail
+
+if [[ $# -ne 7 ]]; then
+  echo "usage: $0 MOBSYNC_DLL LINUX_SUITE LINUX_PLUGIN EXPECTATIONS_SYNC" \
+    "COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON" >&2
+  exit 2
+fi
+bin=$(dirname "$1") linux_suite=$2 linux_plugin=$3 expectations_sync=$4
+compare=$5 expected_differences=$6 spec_json=$7
+
+missing() {
+  if [[ ${SYNCMGR_REQUIRE_WINE:-0} == 1 ]]; then
+    echo "wine_test: FAIL: $1 not installed, and SYNCMGR_REQUIRE_WINE=1 ($2)"
+    exit 1
+  fi
+  echo "SKIPPED: $1 not installed ($2); the Windows tests did not run."
+  echo "Set SYNCMGR_REQUIRE_WINE=1 to make this a failure."
+  exit 0
+}
+
+for f in mobsync.dll sample_handler.dll windows_smoke.exe conformance.exe; do
+  if head -c 21 "$bin/$f" | grep -q SYNCMGR_MINGW_MISSING; then
+    missing "MinGW-w64 (x86_64-w64-mingw32-g++)" \
+      "apt-get install g++-mingw-w64-x86-64-posix"
+  fi
+done
+wine=${SYNCMGR_WINE:-}
+if [[ -z $wine ]]; then
+  for candidate in /usr/lib/wine/wine64 wine64 wine; do
+    if command -v "$candidate" >/dev/null 2>&1; then
+      wine=$candidate
+      break
+    fi
+  done
+fi
+[[ -n $wine ]] || missing "Wine (wine64)" "apt-get install wine64"
+wineserver=$(dirname "$(command -v "$wine")")/wineserver
+[[ -x $wineserver ]] || wineserver=$(command -v wineserver || true)
+[[ -n $wineserver ]] || missing "wineserver" "apt-get install wine64"
+python=/usr/bin/python3
+[[ -x $python ]] || python=$(command -v python3)
+
+# Short paths: Bazel's test directories are too deep for some Windows paths
+# (MAX_PATH) once they are seen from Wine as Z:\...
+work=$(mktemp -d /tmp/syncmgr-wine.XXXXXX)
+export HOME=$work/home WINEPREFIX=$work/wineprefix TMPDIR=$work/tmp
+export WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
+unset DISPLAY WAYLAND_DISPLAY
+# Bazel's test protocol variables are for this script, not for the
+# GoogleTest programs it starts (Wine passes the environment on, and
+# GoogleTest would write its XML to a Linux path).
+unset XML_OUTPUT_FILE TEST_PREMATURE_EXIT_FILE TEST_SHARD_STATUS_FILE \
+  TEST_TOTAL_SHARDS TEST_SHARD_INDEX GTEST_OUTPUT
+mkdir -p "$HOME" "$TMPDIR" "$work/bin" "$work/reports"
+# shellcheck disable=SC2317  # Invoked by the traps below.
+cleanup() {
+  if [[ -d $WINEPREFIX ]]; then "$wineserver" -k >/dev/null 2>&1 || true; fi
+  if [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} && -d $work/reports ]]; then
+    cp -r "$work/reports/." "$TEST_UNDECLARED_OUTPUTS_DIR/" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+winpath() { printf 'Z:%s' "${1//\//\\}"; }
+failures=0
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+cp "$bin"/{mobsync.dll,sample_handler.dll,windows_smoke.exe,conformance.exe} \
+  "$work/bin/"
+cp "$spec_json" "$work/bin/spec.json"
+cp "$expectations_sync" "$work/bin/expectations_sync.txt"
+wbin=$(winpath "$work/bin")
+total=$(now)
+
+# ---- The prefix ----
+start=$(now)
+"$wine" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f \
+  >"$work/prefix.log" 2>&1 || {
+  cat "$work/prefix.log"
+  fail "could not create the Wine prefix"
+  exit 1
+}
+echo "Prefix: $("$wine" --version 2>/dev/null), created in $(since "$start")"
+
+start=$(now)
+for dll in mobsync.dll sample_handler.dll; do
+  if ! "$wine" regsvr32 "$wbin\\$dll" >"$work/regsvr32.log" 2>&1 ||
+    ! grep -q "Successfully registered" "$work/regsvr32.log"; then
+    cat "$work/regsvr32.log"
+    fail "regsvr32 $dll"
+  fi
+done
+echo "regsvr32 mobsync.dll sample_handler.dll: $(since "$start")"
+"$wine" reg query \
+  'HKLM\Software\Microsoft\Windows\CurrentVersion\Syncmgr\Handlers' /s \
+  2>/dev/null | tr -d '\r' | sed -n 's/^HKEY/  registered handler: HKEY/p'
+
+# ---- 1. Smoke ----
+for run in "sta async" "mta sync"; do
+  read -r apartment mode <<<"$run"
+  start=$(now)
+  if SYNCMGR_REFERENCE_MODE=$mode timeout 120 "$wine" \
+    "$wbin\\windows_smoke.exe" "$apartment" >"$work/smoke.log" 2>&1; then
+    echo "windows_smoke.exe ($apartment, $mode): passed in $(since "$start")"
+  else
+    tr -d '\r' <"$work/smoke.log"
+    fail "windows_smoke.exe ($apartment, $mode)"
+  fi
+done
+
+# ---- 2. The conformance suite, Windows against Linux ----
+for mode in sync async; do
+  expect_args=()
+  if [[ $mode == sync ]]; then
+    expect_args=(--expectations="$wbin\\expectations_sync.txt")
+  fi
+  start=$(now)
+  SYNCMGR_REFERENCE_MODE=$mode SYNCMGR_REFERENCE_TIMEOUT_MS=1000 \
+    timeout 600 "$wine" "$wbin\\conformance.exe" --apartment=mta \
+    --session_timeout_ms=10000 --spec="$wbin\\spec.json" "${expect_args[@]}" \
+    --report_dir="$(winpath "$work/reports/windows_$mode")" \
+    >"$work/windows_$mode.log" 2>&1 || true
+  echo "conformance.exe ($mode, MTA): $(tr -d '\r' <"$work/windows_$mode.log" |
+    grep '^conformance: ' || echo 'no verdict') in $(since "$start")"
+  if [[ ! -f $work/reports/windows_$mode/report.json ]]; then
+    tr -d '\r' <"$work/windows_$mode.log" | tail -40
+    fail "conformance.exe ($mode) wrote no report"
+    continue
+  fi
+  start=$(now)
+  expect_args=()
+  if [[ $mode == sync ]]; then
+    expect_args=(--expectations="$expectations_sync")
+  fi
+  SYNCMGR_REFERENCE_MODE=$mode SYNCMGR_REFERENCE_TIMEOUT_MS=1000 \
+    "$linux_suite" --implementation="$linux_plugin" --quiet \
+    "${expect_args[@]}" --report_dir="$work/reports/linux_$mode" \
+    >"$work/linux_$mode.log" 2>&1 || true
+  echo "Linux conformance_suite ($mode): $(grep '^conformance: ' \
+    "$work/linux_$mode.log" || echo 'no verdict') in $(since "$start")"
+  if ! "$python" "$compare" "conformance_$mode" \
+    "$work/reports/linux_$mode/report.json" \
+    "$work/reports/windows_$mode/report.json" "$expected_differences"; then
+    fail "conformance ($mode): Windows and Linux results differ"
+  fi
+done
+
+"$wineserver" -w
+echo
+echo "wine_test: $([[ $failures -eq 0 ]] && echo PASS || echo FAIL)" \
+  "($failures failure(s)) in $(since "$total")"
+[[ $failures -eq 0 ]]
