@@ -2,11 +2,12 @@
 """Checks a conformance report against the failures a known-bad
 implementation must produce.
 
-Usage: known_bad_check.py REPORT.json EXIT_STATUS ID,ID,...
+Usage: known_bad_check.py REPORT.json EXIT_STATUS ID,ID,... [TEST,TEST,...]
 
 Passes when the suite exited with 1 (requirements failed, not a usage
 error), the report's verdict is FAIL, and the set of failed requirements is
-exactly the expected one. Prints what differs otherwise.
+exactly the expected one, and every test of the optional last argument was
+reported as timed out. Prints what differs otherwise.
 """
 
 import json
@@ -14,7 +15,7 @@ import sys
 
 
 def main(argv):
-    if len(argv) != 4:
+    if len(argv) not in (4, 5):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     report_path, status, expected = argv[1], int(argv[2]), set(filter(None, argv[3].split(",")))
@@ -40,6 +41,12 @@ def main(argv):
     for extra in sorted(failed - expected):
         problems.append(f"{extra} failed, but this implementation should not "
                         "break it")
+    timed_out = set(filter(None, argv[4].split(","))) if len(argv) == 5 else set()
+    results = {c["name"]: c["result"] for c in report["checks"]}
+    for name in sorted(timed_out):
+        if results.get(name) != "timed out":
+            problems.append(f"{name} should have timed out, but its result "
+                            f"is {results.get(name, 'missing')}")
     for r in report["requirements"]:
         if r["status"] == "fail":
             print(f"failed {r['id']}: " + "; ".join(

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <thread>
 #include <utility>
 
 #include "reference/com/object.h"
@@ -229,6 +230,9 @@ HRESULT Engine::UpdateItems(DWORD flags, const GUID* clsid, DWORD cb_cookie,
 
 HRESULT Engine::UpdateAll() {
   if (IsShutDown()) return E_UNEXPECTED;
+  if (CurrentFaults() & kFaultHangInUpdateAll) {
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+  }
   const std::vector<GUID> clsids = HandlerRegistry::Instance().Snapshot();
   bool synchronous = false;
   for (const GUID& clsid : clsids) {

@@ -118,6 +118,8 @@ enum Fault : std::uint32_t {
   kFaultNoCallbackReset = 1u << 5,
   // HS-015: Synchronize without waiting for PrepareForSyncCompleted.
   kFaultSkipPrepareWait = 1u << 6,
+  // UA-003: UpdateAll never returns (a hang the suite must survive).
+  kFaultHangInUpdateAll = 1u << 7,
 };
 
 // How a session ended.

@@ -14,6 +14,12 @@ namespace {
 using syncmgr::com::ComPtr;
 
 constexpr int kItemCount = 3;
+// The ErrorID of the summary the handler logs at the end of Synchronize.
+constexpr GUID kSummaryErrorId = {
+    0x5A3F1E00,
+    0x6D2B,
+    0x4C1A,
+    {0x9E, 0x57, 0x0C, 0x0F, 0xFE, 0xE0, 0x02, 0x01}};
 constexpr const WCHAR* kItemNames[kItemCount] = {
     WSTR("Contacts"), WSTR("Calendar"), WSTR("Documents")};
 
@@ -241,10 +247,17 @@ void SampleHandler::SynchronizeItems(
     progress.lpcStatusText = WSTR("Up to date");
     callback->Progress(item, &progress);
   }
+  // A summary the user can open (ENABLEJUMPTEXT): the manager may call
+  // ShowError with its ErrorID later.
+  SYNCMGRLOGERRORINFO summary{};
+  summary.cbSize = sizeof summary;
+  summary.mask = SYNCMGRLOGERROR_ERRORFLAGS | SYNCMGRLOGERROR_ERRORID;
+  summary.dwSyncMgrErrorFlags = SYNCMGRERRORFLAG_ENABLEJUMPTEXT;
+  summary.ErrorID = kSummaryErrorId;
   callback->LogError(SYNCMGRLOGLEVEL_INFORMATION,
                      cancel_all ? WSTR("Synchronization cancelled")
                                 : WSTR("Synchronization finished"),
-                     nullptr);
+                     &summary);
   callback->SynchronizeCompleted(S_OK);
 }
 
@@ -257,8 +270,10 @@ HRESULT SampleHandler::SetItemStatus(REFGUID pItemID, DWORD dwSyncMgrStatus) {
   return S_OK;
 }
 
-HRESULT SampleHandler::ShowError(HWND, REFGUID) {
-  // This handler logs no error that offers ShowError; answer without UI.
+HRESULT SampleHandler::ShowError(HWND, REFGUID ErrorID) {
+  // Only the summary offers ShowError. A headless sample shows nothing and
+  // reports completion at once (no retry: S_OK, not S_SYNCMGR_RETRYSYNC).
+  if (!IsEqualGUID(ErrorID, kSummaryErrorId)) return E_INVALIDARG;
   if (ComPtr<ISyncMgrSynchronizeCallback> callback = Callback()) {
     callback->ShowErrorCompleted(S_OK, 0, nullptr);
   }

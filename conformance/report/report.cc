@@ -139,6 +139,17 @@ std::string ToJson(const Report& report) {
   return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
+// Why a requirement has no result: none of this run's checks covers it
+// (another tool does, per SPEC.md), or its checks were skipped.
+std::string NotRunReason(const RequirementResult& r, const std::string& tool) {
+  if (!r.checks.empty()) {
+    return "its checks were skipped: " + Join(r.checks, ", ");
+  }
+  if (r.requirement.tests.empty()) return "no check of " + tool + " covers it";
+  return "not checked by " + tool +
+         "; SPEC.md lists: " + Join(r.requirement.tests, ", ");
+}
+
 std::string ToJUnit(const Report& report) {
   std::ostringstream x;
   int check_failures = 0, check_skipped = 0;
@@ -183,8 +194,9 @@ std::string ToJUnit(const Report& report) {
         << EscapeXml(Join(r.failures, "\n")) << "</failure>\n";
     } else if (r.status == Status::kNotRun || r.status == Status::kDeferred) {
       x << "      <skipped message=\""
-        << EscapeXml(r.status == Status::kDeferred ? r.requirement.deferred
-                                                   : "no check ran")
+        << EscapeXml(r.status == Status::kDeferred
+                         ? r.requirement.deferred
+                         : NotRunReason(r, report.tool))
         << "\"/>\n";
     }
     x << "    </testcase>\n";
@@ -261,6 +273,9 @@ std::string ToHtml(const Report& report) {
       }
       if (!r.requirement.deferred.empty()) {
         h << "<br><i>" << EscapeXml(r.requirement.deferred) << "</i>";
+      }
+      if (r.status == Status::kNotRun) {
+        h << "<br><i>" << EscapeXml(NotRunReason(r, report.tool)) << "</i>";
       }
       for (const std::string& f : r.failures) {
         h << "<br><span class=\"fail\">" << EscapeXml(f) << "</span>";
@@ -496,9 +511,25 @@ Report BuildReport(const std::string& tool, const std::string& subject,
       }
     }
   }
+  // A failed check that covers no requirement of SPEC.md (a test without a
+  // REQUIREMENT line, or naming only unknown IDs) still fails the run.
+  for (const Check& c : checks) {
+    if (!IsFailure(c.result) || waiver_for(c.name) != nullptr) continue;
+    const bool attributed =
+        std::any_of(c.requirements.begin(), c.requirements.end(),
+                    [&](const std::string& id) { return known.count(id) > 0; });
+    if (!attributed) {
+      ++report.unattributed_failures;
+      report.notes.push_back(
+          "check " + c.name + " " + CheckResultName(c.result) +
+          " and covers no requirement of SPEC.md: " + c.message);
+    }
+  }
   report.checks = std::move(checks);
   report.waivers = std::move(waivers);
-  report.verdict_passed = report.failed == 0 && report.passed > 0;
+  report.verdict_passed = report.failed == 0 &&
+                          report.unattributed_failures == 0 &&
+                          report.passed > 0;
   return report;
 }
 
@@ -531,6 +562,9 @@ std::string Summary(const Report& report) {
       s << "  STALE WAIVER " << r.requirement.id << " (" << r.waiver
         << "): it passes now\n";
     }
+  }
+  for (const std::string& note : report.notes) {
+    if (note.rfind("check ", 0) == 0) s << "  NOTE " << note << "\n";
   }
   if (report.passed == 0 && report.failed == 0) {
     s << "  nothing was checked\n";

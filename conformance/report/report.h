@@ -90,7 +90,10 @@ struct Report {
   std::vector<RequirementResult> requirements;
   std::vector<Check> checks;
   std::vector<Waiver> waivers;
-  bool verdict_passed = false;  // no unwaived failure and something passed
+  // No unwaived failure (of a requirement, or of a check that covers none)
+  // and something passed.
+  bool verdict_passed = false;
+  int unattributed_failures = 0;
   int passed = 0, failed = 0, waived = 0, stale = 0, not_run = 0, deferred = 0;
 };
 

@@ -195,5 +195,37 @@ TEST(WriteReports, WritesJsonJUnitAndHtml) {
   EXPECT_FALSE(WriteReports(report, "/proc/forbidden", &error));
 }
 
+TEST(BuildReport, FailedCheckCoveringNoRequirementFailsTheVerdict) {
+  const Report report = BuildReport(
+      "conformance", "impl.so", Spec(),
+      {MakeCheck("T.Pass", {"AA-001"}, Check::Result::kPassed),
+       MakeCheck("T.Untraced", {}, Check::Result::kCrashed, "SIGSEGV"),
+       MakeCheck("T.Unknown", {"ZZ-999"}, Check::Result::kPassed)},
+      {});
+  EXPECT_FALSE(report.verdict_passed);
+  EXPECT_EQ(report.unattributed_failures, 1);
+  EXPECT_THAT(Summary(report), HasSubstr("T.Untraced"));
+}
+
+TEST(WriteReports, NotRunRequirementsSayWhereTheyAreChecked) {
+  std::vector<Requirement> spec = Spec();
+  spec[2].tests = {"UnitTests.CheckIt"};
+  const Report report = BuildReport(
+      "conformance", "impl.so", spec,
+      {MakeCheck("T.Pass", {"AA-001"}, Check::Result::kPassed),
+       MakeCheck("T.Skip", {"AA-002"}, Check::Result::kSkipped, "no hook")},
+      {});
+  const std::string dir = TempDir("not_run");
+  std::string error;
+  ASSERT_TRUE(WriteReports(report, dir, &error)) << error;
+  std::stringstream html, xml;
+  html << std::ifstream(dir + "/report.html").rdbuf();
+  xml << std::ifstream(dir + "/report.xml").rdbuf();
+  EXPECT_THAT(html.str(), HasSubstr("not checked by conformance; SPEC.md "
+                                    "lists: UnitTests.CheckIt"));
+  EXPECT_THAT(html.str(), HasSubstr("its checks were skipped: T.Skip"));
+  EXPECT_THAT(xml.str(), HasSubstr("SPEC.md lists: UnitTests.CheckIt"));
+}
+
 }  // namespace
 }  // namespace syncmgr::conformance
