@@ -329,7 +329,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (flags.worker) return syncmgr::conformance::Work(flags);
+  // Listing needs no implementation: GoogleTest prints the tests and exits.
+  if (flags.worker || ::testing::GTEST_FLAG(list_tests)) {
+    return syncmgr::conformance::Work(flags);
+  }
 
   std::error_code ec;
   if (!std::filesystem::is_regular_file(flags.implementation, ec)) {
