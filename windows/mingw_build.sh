@@ -8,10 +8,12 @@
 # Usage: mingw_build.sh OUTPUT INPUT...
 #   OUTPUT  *.exe, *.dll (link; a *.def among the inputs names the exports)
 #           or *.a (a static library of the inputs' objects)
-#   INPUT   *.cc (compiled, two at a time), *.def, *.a, *.o (linked as is),
+#   INPUT   *.cc (compiled, two at a time, unless another input #includes
+#           it), *.def, *.a, *.o (linked as is),
 #           *.h (ignored: listed so that the sandbox has them)
 #
-# Includes: the workspace root, Debian's GoogleTest sources
+# Includes: the workspace root, windows/platform/posix (POSIX headers the
+# Windows runtime lacks, e.g. fnmatch.h), Debian's GoogleTest sources
 # (/usr/src/googletest), and nlohmann-json and CLI11 from /usr/include
 # (only those two: the rest of /usr/include is Linux's).
 #
@@ -48,7 +50,7 @@ gtest=/usr/src/googletest
 flags=(
   -std=c++17 -O1 -Wall -Wno-attributes
   -D_POSIX_THREAD_SAFE_FUNCTIONS=200112L  # gmtime_r
-  -I. -I"$work/include"
+  -I. -I"$work/include" -Iwindows/platform/posix
   -I"$gtest/googletest/include" -I"$gtest/googletest"
   -I"$gtest/googlemock/include" -I"$gtest/googlemock"
 )
@@ -61,6 +63,18 @@ for input in "$@"; do
     *) others+=("$input") ;;
   esac
 done
+
+# A .cc that another source #includes (windows/certify/
+# certify_main_windows.cc includes conformance/certify_main.cc) is compiled
+# only there.
+if [[ ${#sources[@]} -gt 0 ]]; then
+  included=$(sed -n 's/^#include "\(.*\.cc\)".*/\1/p' "${sources[@]}")
+  kept=()
+  for source in "${sources[@]}"; do
+    if ! grep -qxF "$source" <<<"$included"; then kept+=("$source"); fi
+  done
+  sources=("${kept[@]}")
+fi
 
 # Compile, two at a time (the machines have two cores).
 objects=()

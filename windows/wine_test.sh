@@ -14,24 +14,31 @@
 #                         every requirement status and every test result must
 #                         be equal (compare_reports.py, except
 #                         testdata/expected_differences.txt)
+#   3. certify.exe        on sample_handler.dll (STA main thread), compared
+#                         with the Linux certify on sample_handler.so
+#   4. certify.exe        on windows_handlers.dll: the hidden-window handler
+#                         and the marshaling handler pass; the modal-dialog
+#                         handler fails its scenario as timed out and the
+#                         run ends
 #
 # Usage: wine_test.sh MOBSYNC_DLL LINUX_SUITE LINUX_PLUGIN EXPECTATIONS_SYNC
-#                     COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON
-#   MOBSYNC_DLL's directory also holds sample_handler.dll, windows_smoke.exe
-#   and conformance.exe (the genrules of windows/BUILD.bazel).
+#                     COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON LINUX_CERTIFY
+#   MOBSYNC_DLL's directory also holds sample_handler.dll, windows_smoke.exe,
+#   conformance.exe, certify.exe and windows_handlers.dll (the genrules of
+#   windows/BUILD.bazel).
 #
 # Skips (prints SKIPPED, exits 0) when MinGW-w64 (placeholder outputs) or
 # Wine is missing, unless SYNCMGR_REQUIRE_WINE=1 (CI), which fails instead.
 # The prefix (~690 MB) is deleted at the end.
 set -euo pipefail
 
-if [[ $# -ne 7 ]]; then
+if [[ $# -ne 8 ]]; then
   echo "usage: $0 MOBSYNC_DLL LINUX_SUITE LINUX_PLUGIN EXPECTATIONS_SYNC" \
-    "COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON" >&2
+    "COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON LINUX_CERTIFY" >&2
   exit 2
 fi
 bin=$(dirname "$1") linux_suite=$2 linux_plugin=$3 expectations_sync=$4
-compare=$5 expected_differences=$6 spec_json=$7
+compare=$5 expected_differences=$6 spec_json=$7 linux_certify=$8
 
 missing() {
   if [[ ${SYNCMGR_REQUIRE_WINE:-0} == 1 ]]; then
@@ -43,7 +50,9 @@ missing() {
   exit 0
 }
 
-for f in mobsync.dll sample_handler.dll windows_smoke.exe conformance.exe; do
+windows_files=(mobsync.dll sample_handler.dll windows_smoke.exe conformance.exe
+  certify.exe windows_handlers.dll)
+for f in "${windows_files[@]}"; do
   if head -c 21 "$bin/$f" | grep -q SYNCMGR_MINGW_MISSING; then
     missing "MinGW-w64 (x86_64-w64-mingw32-g++)" \
       "apt-get install g++-mingw-w64-x86-64-posix"
@@ -58,7 +67,9 @@ if [[ -z $wine ]]; then
     fi
   done
 fi
-[[ -n $wine ]] || missing "Wine (wine64)" "apt-get install wine64"
+if [[ -z $wine ]] || ! command -v "$wine" >/dev/null 2>&1; then
+  missing "Wine (${wine:-wine64})" "apt-get install wine64"
+fi
 wineserver=$(dirname "$(command -v "$wine")")/wineserver
 [[ -x $wineserver ]] || wineserver=$(command -v wineserver || true)
 [[ -n $wineserver ]] || missing "wineserver" "apt-get install wine64"
@@ -98,9 +109,10 @@ fail() {
   failures=$((failures + 1))
 }
 
-cp "$bin"/{mobsync.dll,sample_handler.dll,windows_smoke.exe,conformance.exe} \
-  "$work/bin/"
+for f in "${windows_files[@]}"; do cp "$bin/$f" "$work/bin/"; done
+mkdir -p "$work/bin/conformance"
 cp "$spec_json" "$work/bin/spec.json"
+cp "$spec_json" "$work/bin/conformance/spec.json"  # certify.exe, from cwd
 cp "$expectations_sync" "$work/bin/expectations_sync.txt"
 wbin=$(winpath "$work/bin")
 total=$(now)
@@ -177,6 +189,63 @@ for mode in sync async; do
     fail "conformance ($mode): Windows and Linux results differ"
   fi
 done
+
+# ---- 3. certify, Windows against Linux, on the sample handler ----
+certify() {  # LABEL DLL CLSID [certify flags...]: certify.exe's exit status
+  local label=$1 dll=$2 clsid=$3
+  shift 3
+  local start
+  start=$(now)
+  set +e
+  (cd "$work/bin" && timeout 600 "$wine" certify.exe \
+    --handler="$wbin\\$dll" --clsid="$clsid" \
+    --report_dir="$(winpath "$work/reports/$label")" "$@") \
+    >"$work/$label.log" 2>&1
+  local status=$?
+  set -e
+  echo "certify.exe $label: $(tr -d '\r' <"$work/$label.log" |
+    grep -E '^certify: (PASS|FAIL)' || echo 'no verdict') (exit $status) in" \
+    "$(since "$start")"
+  return "$status"
+}
+sample_clsid={5A3F1E00-6D2B-4C1A-9E57-0C0FFEE00001}
+certify certify_sample sample_handler.dll "$sample_clsid" || true
+start=$(now)
+"$linux_certify" --report_dir="$work/reports/linux_certify" \
+  >"$work/linux_certify.log" 2>&1 || true
+echo "Linux certify (sample_handler.so): $(grep -E '^certify: (PASS|FAIL)' \
+  "$work/linux_certify.log" || echo 'no verdict') in $(since "$start")"
+if [[ ! -f $work/reports/certify_sample/report.json ]]; then
+  tr -d '\r' <"$work/certify_sample.log" | tail -40
+  fail "certify.exe wrote no report"
+elif ! "$python" "$compare" certify \
+  "$work/reports/linux_certify/report.json" \
+  "$work/reports/certify_sample/report.json" "$expected_differences"; then
+  fail "certify: Windows and Linux results differ"
+fi
+
+# ---- 4. Handlers as Windows writes them ----
+for handler in "A001 hidden window" "A002 marshaled callback"; do
+  read -r suffix what <<<"$handler"
+  if ! certify "handler_$suffix" windows_handlers.dll \
+    "{5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0$suffix}" --scenarios='invoke_flags_*' \
+    --completion_timeout_ms=3000; then
+    tr -d '\r' <"$work/handler_$suffix.log" | tail -30
+    fail "certify.exe on the $what handler"
+  fi
+done
+start=$(now)
+if certify handler_modal windows_handlers.dll \
+  "{5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A003}" \
+  --scenarios=invoke_flags_startsync --timeout=10; then
+  fail "certify.exe passed the modal-dialog handler"
+elif ! grep -q '"result": *"timed out"' \
+  "$work/reports/handler_modal/report.json" 2>/dev/null; then
+  tr -d '\r' <"$work/handler_modal.log" | tail -30
+  fail "certify.exe did not report the modal-dialog handler as timed out"
+else
+  echo "  the modal-dialog handler failed its scenario as timed out, as it must"
+fi
 
 "$wineserver" -w
 echo

@@ -1,0 +1,202 @@
+// windows_handlers.dll: three variants of the sample handler that behave
+// the way real Windows handlers often do, for certify.exe under Wine:
+//
+//   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A001}  window handler: delivers its
+//       progress and completion from a hidden window of the thread that
+//       called Synchronize; its worker thread SendMessage()s to that window,
+//       so the manager's thread must keep dispatching messages while it
+//       waits (certify passes it).
+//   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A002}  marshaling handler: marshals the
+//       callback to its own worker thread (CoMarshalInterThreadInterface-
+//       InStream, the worker in the MTA); only an agile callback (the
+//       free-threaded marshaler) reaches it without a proxy (certify passes
+//       it).
+//   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A003}  modal handler: Synchronize opens a
+//       message box nobody will close; certify must fail the scenario as
+//       timed out and go on.
+#include <algorithm>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "conformance/handlers/sample_handler.h"
+#include "reference/mobsync/mobsync.h"
+
+namespace {
+
+using syncmgr::com::ComPtr;
+using syncmgr::sample::SampleHandler;
+
+constexpr GUID kWindowHandlerClsid = {
+    0x5A3F1E00,
+    0x6D2B,
+    0x4C1A,
+    {0x9E, 0x57, 0x0C, 0x0F, 0xFE, 0xE0, 0xA0, 0x01}};
+constexpr GUID kMarshalingHandlerClsid = {
+    0x5A3F1E00,
+    0x6D2B,
+    0x4C1A,
+    {0x9E, 0x57, 0x0C, 0x0F, 0xFE, 0xE0, 0xA0, 0x02}};
+constexpr GUID kModalHandlerClsid = {
+    0x5A3F1E00,
+    0x6D2B,
+    0x4C1A,
+    {0x9E, 0x57, 0x0C, 0x0F, 0xFE, 0xE0, 0xA0, 0x03}};
+
+HINSTANCE g_module = nullptr;
+
+// The sample handler, with the items of the last PrepareForSync and the
+// skipped ones kept where subclasses can see them.
+class VariantHandler : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG count, GUID* ids, HWND parent,
+                                           DWORD reserved) override {
+    const HRESULT hr =
+        SampleHandler::PrepareForSync(count, ids, parent, reserved);
+    if (hr == S_OK) {
+      chosen_.assign(ids, ids + count);
+      skipped_.clear();
+    }
+    return hr;
+  }
+  HRESULT STDMETHODCALLTYPE SetItemStatus(REFGUID item, DWORD status) override {
+    const HRESULT hr = SampleHandler::SetItemStatus(item, status);
+    if (hr == S_OK) skipped_.push_back(item);
+    return hr;
+  }
+
+ protected:
+  // Progress for each chosen item, then the completion, through `cb`.
+  void Report(ISyncMgrSynchronizeCallback* cb) {
+    const int total = static_cast<int>(chosen_.size());
+    int done = 0;
+    bool cancel_all = false;
+    for (const GUID& item : chosen_) {
+      const bool skip =
+          cancel_all ||
+          std::find(skipped_.begin(), skipped_.end(), item) != skipped_.end();
+      SYNCMGRPROGRESSITEM progress{};
+      progress.cbSize = sizeof progress;
+      progress.mask = SYNCMGRPROGRESSITEM_STATUSTYPE |
+                      SYNCMGRPROGRESSITEM_PROGVALUE |
+                      SYNCMGRPROGRESSITEM_MAXVALUE;
+      progress.iMaxValue = total;
+      progress.iProgValue = ++done;
+      progress.dwStatusType =
+          skip ? SYNCMGRSTATUS_SKIPPED : SYNCMGRSTATUS_SUCCEEDED;
+      if (cb->Progress(item, &progress) == S_SYNCMGR_CANCELALL) {
+        cancel_all = true;
+      }
+    }
+    cb->SynchronizeCompleted(S_OK);
+  }
+
+  std::vector<GUID> chosen_;
+  std::vector<GUID> skipped_;
+};
+
+// ---- The window handler ----
+
+constexpr UINT kReportMessage = WM_APP + 1;
+
+LRESULT CALLBACK WindowProc(HWND window, UINT message, WPARAM wparam,
+                            LPARAM lparam) {
+  if (message == kReportMessage) {
+    (*reinterpret_cast<std::function<void()>*>(lparam))();
+    return 0;
+  }
+  return DefWindowProcW(window, message, wparam, lparam);
+}
+
+class WindowHandler final : public VariantHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> cb = Callback();
+    if (!cb) return E_UNEXPECTED;
+    static const ATOM atom = [] {
+      WNDCLASSW cls{};
+      cls.lpfnWndProc = WindowProc;
+      cls.hInstance = g_module;
+      cls.lpszClassName = L"SyncmgrWindowHandler";
+      return RegisterClassW(&cls);
+    }();
+    if (atom == 0) return E_FAIL;
+    // Hidden (never shown), owned by the thread that called Synchronize.
+    HWND window = CreateWindowExW(0, L"SyncmgrWindowHandler", L"", 0, 0, 0, 0,
+                                  0, nullptr, nullptr, g_module, nullptr);
+    if (window == nullptr) return E_FAIL;
+    AddRef();
+    std::thread([this, window, cb] {
+      std::function<void()> report = [&] { Report(cb.Get()); };
+      // Blocks until the window's thread dispatches the message.
+      SendMessageW(window, kReportMessage, 0,
+                   reinterpret_cast<LPARAM>(&report));
+      PostMessageW(window, WM_CLOSE, 0, 0);
+      Release();
+    }).detach();
+    return S_OK;
+  }
+};
+
+// ---- The marshaling handler ----
+
+class MarshalingHandler final : public VariantHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> cb = Callback();
+    if (!cb) return E_UNEXPECTED;
+    IStream* stream = nullptr;
+    const HRESULT hr = CoMarshalInterThreadInterfaceInStream(
+        IID_ISyncMgrSynchronizeCallback, cb.Get(), &stream);
+    if (FAILED(hr)) return hr;
+    AddRef();
+    std::thread([this, stream] {
+      CoInitializeEx(nullptr, COINIT_MULTITHREADED);
+      ISyncMgrSynchronizeCallback* mine = nullptr;
+      if (SUCCEEDED(CoGetInterfaceAndReleaseStream(
+              stream, IID_ISyncMgrSynchronizeCallback,
+              reinterpret_cast<void**>(&mine)))) {
+        Report(mine);
+        mine->Release();
+      }  // else no completion: the manager times the session out
+      CoUninitialize();
+      Release();
+    }).detach();
+    return S_OK;
+  }
+};
+
+// ---- The modal handler ----
+
+class ModalHandler final : public VariantHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND parent) override {
+    MessageBoxW(parent, L"Synchronizing: press OK", L"Modal handler", MB_OK);
+    return VariantHandler::Synchronize(parent);
+  }
+};
+
+}  // namespace
+
+extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID) {
+  if (reason == DLL_PROCESS_ATTACH) {
+    g_module = instance;
+    DisableThreadLibraryCalls(instance);
+  }
+  return TRUE;
+}
+
+STDAPI DllGetClassObject(REFCLSID clsid, REFIID riid, LPVOID* ppv) {
+  if (IsEqualCLSID(clsid, kWindowHandlerClsid)) {
+    return syncmgr::com::GetClassObjectFor<WindowHandler>(kWindowHandlerClsid,
+                                                          clsid, riid, ppv);
+  }
+  if (IsEqualCLSID(clsid, kMarshalingHandlerClsid)) {
+    return syncmgr::com::GetClassObjectFor<MarshalingHandler>(
+        kMarshalingHandlerClsid, clsid, riid, ppv);
+  }
+  return syncmgr::com::GetClassObjectFor<ModalHandler>(kModalHandlerClsid,
+                                                       clsid, riid, ppv);
+}
+
+STDAPI DllCanUnloadNow() { return syncmgr::com::ModuleCanUnloadNow(); }
