@@ -20,6 +20,8 @@
 #                         and the marshaling handler pass; the modal-dialog
 #                         handler fails its scenario as timed out and the
 #                         run ends
+#   5. regsvr32 /u        the sample handler leaves the Sync Manager's list,
+#                         then CLSID_SyncMgr is no longer registered
 #
 # Usage: wine_test.sh MOBSYNC_DLL LINUX_SUITE LINUX_PLUGIN EXPECTATIONS_SYNC
 #                     COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON LINUX_CERTIFY
@@ -229,7 +231,7 @@ for handler in "A001 hidden window" "A002 marshaled callback"; do
   read -r suffix what <<<"$handler"
   if ! certify "handler_$suffix" windows_handlers.dll \
     "{5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0$suffix}" --scenarios='invoke_flags_*' \
-    --completion_timeout_ms=3000; then
+    --completion_timeout_ms=15000; then
     tr -d '\r' <"$work/handler_$suffix.log" | tail -30
     fail "certify.exe on the $what handler"
   fi
@@ -245,6 +247,24 @@ elif ! grep -q '"result": *"timed out"' \
   fail "certify.exe did not report the modal-dialog handler as timed out"
 else
   echo "  the modal-dialog handler failed its scenario as timed out, as it must"
+fi
+
+# ---- 5. Unregistration ----
+"$wine" regsvr32 /u "$wbin\\sample_handler.dll" >"$work/regsvr32.log" 2>&1 ||
+  fail "regsvr32 /u sample_handler.dll: $(tr -d '\r' <"$work/regsvr32.log")"
+if "$wine" reg query \
+  "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Syncmgr\\Handlers\\$sample_clsid" \
+  >/dev/null 2>&1; then
+  fail "regsvr32 /u sample_handler.dll left its Sync Manager registration"
+fi
+"$wine" regsvr32 /u "$wbin\\mobsync.dll" >"$work/regsvr32.log" 2>&1 ||
+  fail "regsvr32 /u mobsync.dll: $(tr -d '\r' <"$work/regsvr32.log")"
+if timeout 120 "$wine" "$wbin\\windows_smoke.exe" unregistered \
+  >"$work/smoke.log" 2>&1; then
+  echo "regsvr32 /u sample_handler.dll mobsync.dll: both unregistered"
+else
+  tr -d '\r' <"$work/smoke.log"
+  fail "windows_smoke.exe unregistered"
 fi
 
 "$wineserver" -w

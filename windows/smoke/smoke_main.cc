@@ -1,11 +1,14 @@
 // windows_smoke.exe: the first thing the wine test runs. Through real COM
 // only (CoInitializeEx, CoCreateInstance(CLSID_SyncMgr)) it checks that the
 // Sync Manager registered in this prefix answers, that the sample handler
-// registered itself with it (regsvr32 sample_handler.dll), and that
-// UpdateItems runs a session of the sample handler to its end (the handler's
-// DLL can unload afterwards). Prints one line per step; exit 0 when all hold.
+// registered itself with it (regsvr32 sample_handler.dll), that UpdateItems
+// runs a session of the sample handler to its end (the handler's DLL can
+// unload afterwards), and that mobsync.dll's SyncMgrResolveConflictW/A
+// answer without UI. Prints one line per step; exit 0 when all hold.
 //
 //   windows_smoke.exe [sta|mta]
+//   windows_smoke.exe unregistered   after regsvr32 /u of both DLLs: the
+//                                    handler and then CLSID_SyncMgr are gone
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -28,7 +31,46 @@ void Check(const char* what, HRESULT got, HRESULT want) {
 
 }  // namespace
 
+// After regsvr32 /u sample_handler.dll and regsvr32 /u mobsync.dll.
+int Unregistered() {
+  CoInitializeEx(nullptr, COINIT_APARTMENTTHREADED);
+  IUnknown* unknown = nullptr;
+  Check("CoCreateInstance(CLSID_SyncMgr) after regsvr32 /u mobsync.dll",
+        CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
+                         IID_IUnknown, reinterpret_cast<void**>(&unknown)),
+        REGDB_E_CLASSNOTREG);
+  if (unknown != nullptr) unknown->Release();
+  CoUninitialize();
+  std::printf("%s\n", g_failures == 0 ? "SMOKE PASSED" : "SMOKE FAILED");
+  return g_failures == 0 ? 0 : 1;
+}
+
+// The conflict dialog's exports, headless: RFC_CANCEL at once.
+void ResolveConflict() {
+  HMODULE mobsync = LoadLibraryW(L"mobsync.dll");
+  auto wide = reinterpret_cast<int(WINAPI*)(HWND, RFCDLGPARAMW*)>(
+      reinterpret_cast<void*>(
+          GetProcAddress(mobsync, "SyncMgrResolveConflictW")));
+  auto ansi = reinterpret_cast<int(WINAPI*)(HWND, RFCDLGPARAMA*)>(
+      reinterpret_cast<void*>(
+          GetProcAddress(mobsync, "SyncMgrResolveConflictA")));
+  if (wide == nullptr || ansi == nullptr) {
+    ++g_failures;
+    std::printf("FAIL mobsync.dll exports SyncMgrResolveConflictW/A\n");
+    return;
+  }
+  RFCDLGPARAMW w{};
+  w.pszFilename = L"report.doc";
+  RFCDLGPARAMA a{};
+  a.pszFilename = "report.doc";
+  Check("SyncMgrResolveConflictW (headless)", wide(nullptr, &w), RFC_CANCEL);
+  Check("SyncMgrResolveConflictA (headless)", ansi(nullptr, &a), RFC_CANCEL);
+}
+
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "unregistered") == 0) {
+    return Unregistered();
+  }
   const bool mta = argc > 1 && std::strcmp(argv[1], "mta") == 0;
   Check(mta ? "CoInitializeEx(MTA)" : "CoInitializeEx(STA)",
         CoInitializeEx(nullptr,
@@ -81,6 +123,7 @@ int main(int argc, char** argv) {
   }
   Check("the session ended: sample_handler.dll DllCanUnloadNow", can_unload,
         S_OK);
+  ResolveConflict();
   CoUninitialize();
   std::printf("%s\n", g_failures == 0 ? "SMOKE PASSED" : "SMOKE FAILED");
   return g_failures == 0 ? 0 : 1;
