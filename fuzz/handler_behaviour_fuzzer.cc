@@ -11,7 +11,9 @@
 //   up to 8 callback calls during Synchronize (Progress, LogError, ...,
 //   malformed structures, unknown items, from other threads).
 //   The manager's options (Choice policy, skipped items, Progress answer,
-//   ShowError retries) come from the input too.
+//   ShowError retries) come from the input too, and so does one re-entrant
+//   request (UpdateItems, UpdateAll or Unregister) the handler makes from
+//   one of its methods.
 //
 // Invariants: no crash, no hang (a session that never completes must time
 // out, HS-112); UpdateItems returns S_OK unless Initialize failed (E_FAIL,
@@ -19,8 +21,9 @@
 // final Release, after SetProgressCallback(NULL) if a callback was given
 // (HS-010); Synchronize never comes before PrepareForSyncCompleted (HS-015);
 // the callback only answers documented codes; the rule-breaking the script
-// makes is recorded (HS-105, HS-108, HS-112, EN-101, HS-107, HS-106); COM
-// objects and task memory balance.
+// makes is recorded (HS-105, HS-108, HS-112, EN-101, HS-107, HS-106); a
+// re-entrant request is accepted and runs after the current session, never
+// on its stack (UI-116); COM objects and task memory balance.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
@@ -55,6 +58,16 @@ Fixture& TheFixture() {
   static Fixture* fixture = new Fixture();
   return *fixture;
 }
+
+struct Reentry {
+  enum Kind { kNone, kUpdateItems, kUpdateAll, kUnregister };
+  Kind kind = kNone;
+  HandlerScript::Method where = HandlerScript::Method::kInitialize;
+  bool fired = false;
+  HRESULT hr = S_OK;
+  int extra_sessions = 0;
+  int created_on_stack = 0;
+};
 
 const HRESULT kCompletionResults[] = {S_OK, S_OK, E_FAIL, S_FALSE,
                                       E_UNEXPECTED};
@@ -200,6 +213,42 @@ void FuzzOneInput(const std::uint8_t* data, std::size_t size) {
   script.retry_count = in.ConsumeIntegralInRange<ULONG>(0, 3);
   script.retry_null_ids = in.ConsumeBool();
   script.set_item_status = AnyResult(in, {S_OK, E_FAIL});
+  // A re-entrant request from handler code (UI-116), at most once per input.
+  const auto reentry = std::make_shared<Reentry>();
+  reentry->kind = static_cast<Reentry::Kind>(in.ConsumeIntegralInRange<int>(
+      0, static_cast<int>(Reentry::kUnregister)));
+  reentry->where =
+      static_cast<HandlerScript::Method>(in.ConsumeIntegralInRange<int>(0, 4));
+  if (reentry->kind != Reentry::kNone) {
+    script.on_method = [reentry, &f](HandlerScript::Method method) {
+      if (reentry->fired || method != reentry->where) return;
+      reentry->fired = true;
+      const int before = f.handler.RecordCount();
+      ComPtr<ISyncMgrSynchronizeInvoke> nested;
+      ComPtr<ISyncMgrRegister> nested_reg;
+      reference::CreateSyncManager(IID_ISyncMgrSynchronizeInvoke,
+                                   nested.PutVoid());
+      nested.As(&nested_reg);
+      const BYTE cookie[3] = {'r', 'e', 'e'};
+      switch (reentry->kind) {
+        case Reentry::kUpdateItems:
+          reentry->hr = nested->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler,
+                                            sizeof cookie, cookie);
+          reentry->extra_sessions = 1;
+          break;
+        case Reentry::kUpdateAll:
+          reentry->hr = nested->UpdateAll();
+          reentry->extra_sessions = 1;
+          break;
+        case Reentry::kUnregister:
+          reentry->hr = nested_reg->UnregisterSyncMgrHandler(kHandler, 0);
+          break;
+        case Reentry::kNone:
+          break;
+      }
+      reentry->created_on_stack = f.handler.RecordCount() - before;
+    };
+  }
   const std::vector<std::uint8_t> cookie =
       in.ConsumeRemainingBytes<std::uint8_t>();
 
@@ -233,27 +282,46 @@ void FuzzOneInput(const std::uint8_t* data, std::size_t size) {
              "the session has not ended 10 s after the call (hang)");
   JoinHandlerThreads();
 
-  // ---- the session ----
+  // ---- the re-entrant request (UI-116) ----
+  size_t expected_sessions = 1;
+  if (reentry->fired) {
+    FUZZ_CHECK(reentry->hr == S_OK, "a re-entrant request (kind ",
+               static_cast<int>(reentry->kind), ") returned ", Hr(reentry->hr),
+               " (UI-116)");
+    FUZZ_CHECK(reentry->created_on_stack == 0, "a re-entrant request created ",
+               reentry->created_on_stack,
+               " handler(s) on the handler's own stack (UI-116)");
+    expected_sessions += reentry->extra_sessions;
+  }
+
+  // ---- the sessions: the request's first, then any re-entrant one ----
   const std::vector<SessionSummary> sessions = TakeSessions();
-  FUZZ_CHECK(sessions.size() == 1, sessions.size(),
-             " sessions reported for one request (UI-118)");
+  FUZZ_CHECK(sessions.size() == expected_sessions, sessions.size(),
+             " sessions reported, expected ", expected_sessions, " (UI-118)");
   const SessionSummary& session = sessions[0];
   const auto records = f.handler.TakeRecords();
-  FUZZ_CHECK(records.size() == 1, records.size(),
-             " handler objects for one session");
-  const HandlerRecord& r = *records[0];
-  FUZZ_CHECK(r.destroyed,
-             "the handler was never released: ", DescribeSession(session));
-  FUZZ_CHECK(!r.destroyed_without_reset,
-             "the handler was released without SetProgressCallback(NULL) "
-             "(HS-010): ",
-             DescribeSession(session));
-  FUZZ_CHECK(!r.synchronize_before_prepare_completed,
-             "Synchronize was called before PrepareForSyncCompleted (HS-015)");
-  for (HRESULT answer : r.completion_answers) {
-    FUZZ_CHECK(IsCallbackAnswer(answer), "the callback answered ", Hr(answer),
-               ", which no rule allows (CB-015, CB-101, CB-102)");
+  FUZZ_CHECK(records.size() == expected_sessions, records.size(),
+             " handler objects for ", expected_sessions, " session(s)");
+  for (const auto& record : records) {
+    FUZZ_CHECK(record->destroyed,
+               "a handler was never released: ", DescribeSession(session));
+    FUZZ_CHECK(!record->destroyed_without_reset,
+               "a handler was released without SetProgressCallback(NULL) "
+               "(HS-010): ",
+               DescribeSession(session));
+    FUZZ_CHECK(!record->synchronize_before_prepare_completed,
+               "Synchronize was called before PrepareForSyncCompleted "
+               "(HS-015)");
+    for (HRESULT answer : record->completion_answers) {
+      FUZZ_CHECK(IsCallbackAnswer(answer), "the callback answered ", Hr(answer),
+                 ", which no rule allows (CB-015, CB-101, CB-102)");
+    }
   }
+  for (const SessionSummary& s : sessions) {
+    FUZZ_CHECK(s.final_release == 0, "final Release returned ", s.final_release,
+               ": ", DescribeSession(s));
+  }
+  const HandlerRecord& r = *records[0];
   // The rule-breaking the script did must be on record.
   if (!IsDocumentedInitialize(script.initialize)) {
     FUZZ_CHECK(HasViolation(session, "HS-105"), "Initialize returned ",
@@ -291,9 +359,6 @@ void FuzzOneInput(const std::uint8_t* data, std::size_t size) {
             session.outcome == Outcome::kHandlerFailed,
         "Next claimed more items than asked: ", DescribeSession(session));
   }
-  FUZZ_CHECK(session.final_release == 0, "final Release returned ",
-             session.final_release);
-
   invoke.Reset();
   reg.Reset();
   reference::ResetForTesting();

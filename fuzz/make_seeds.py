@@ -290,6 +290,9 @@ S_MISSINGITEMS, S_RETRYSYNC = 0x00040201, 0x00040202
 S_CANCELITEM, S_CANCELALL = 0x00040203, 0x00040204
 COMPLETIONS = ["inline", "never", "twice", "other_thread", "delayed"]
 COMPLETION_RESULTS = [S_OK, S_OK, E_FAIL, S_FALSE, E_UNEXPECTED]
+REENTRY = ["none", "update_items", "update_all", "unregister"]
+REENTRY_METHODS = ["initialize", "get_handler_info", "enum_items",
+                   "prepare", "synchronize"]
 CALL_KINDS = ["progress", "log_error", "delete_log_error",
               "establish_connection", "enable_modeless",
               "show_properties_completed", "show_error_completed",
@@ -318,7 +321,8 @@ def handler_behaviour(flags=2, update_all=False, show_errors=False,
                       synchronize=S_OK, sync_completion="inline", sync_hr=0,
                       calls=(), show_error=S_OK, show_completion="inline",
                       show_hr=S_OK, retry_count=0, retry_null_ids=False,
-                      set_item_status=S_OK, cookie=b"cookie"):
+                      set_item_status=S_OK, reenter="none",
+                      reenter_in="initialize", cookie=b"cookie"):
     s = Input()
     s.pick(4, [2, 0, 4, 6].index(flags))
     s.boolean(update_all)
@@ -376,6 +380,8 @@ def handler_behaviour(flags=2, update_all=False, show_errors=False,
     s.integral(0, 3, retry_count)
     s.boolean(retry_null_ids)
     any_result(s, [S_OK, E_FAIL], set_item_status)
+    s.integral(0, 3, REENTRY.index(reenter))
+    s.integral(0, 4, REENTRY_METHODS.index(reenter_in))
     s.raw(cookie)
     return s.encode()
 
@@ -456,6 +462,12 @@ def handler_behaviour_seeds():
         "unsolicited_synchronize_completed": hb(calls=(
             call("synchronize_completed"),)),
     }
+    for kind in REENTRY[1:]:
+        for method in REENTRY_METHODS:
+            seeds["reentrant_%s_from_%s_ui116" % (kind, method)] = hb(
+                reenter=kind, reenter_in=method)
+    seeds["reentrant_update_items_from_update_all_session"] = hb(
+        update_all=True, reenter="update_items", reenter_in="synchronize")
     for shape in range(1, 5):
         seeds["info_malformed_%d_hs106" % shape] = hb(info=shape)
     for shape, name in enumerate(["too_many", "fails", "not_impl",

@@ -251,6 +251,7 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
   HRESULT STDMETHODCALLTYPE Initialize(DWORD reserved, DWORD flags,
                                        DWORD cb_cookie,
                                        const BYTE* cookie) override {
+    Entered(HandlerScript::Method::kInitialize);
     std::lock_guard lock(shared_->mu);
     HandlerRecord& r = *shared_->record;
     ++r.initialize_calls;
@@ -272,6 +273,7 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
   }
 
   HRESULT STDMETHODCALLTYPE GetHandlerInfo(SYNCMGRHANDLERINFO** out) override {
+    Entered(HandlerScript::Method::kGetHandlerInfo);
     if (out == nullptr) return E_INVALIDARG;
     *out = nullptr;
     if (script_->get_handler_info != S_OK ||
@@ -303,6 +305,7 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
   }
 
   HRESULT STDMETHODCALLTYPE EnumSyncMgrItems(ISyncMgrEnumItems** out) override {
+    Entered(HandlerScript::Method::kEnumSyncMgrItems);
     if (out == nullptr) return E_INVALIDARG;
     *out = nullptr;
     if (FAILED(script_->enum_items) || script_->null_enumerator) {
@@ -343,6 +346,7 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
 
   HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG count, GUID* ids, HWND,
                                            DWORD) override {
+    Entered(HandlerScript::Method::kPrepareForSync);
     {
       std::lock_guard lock(shared_->mu);
       ++shared_->record->prepare_calls;
@@ -355,6 +359,7 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
   }
 
   HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    Entered(HandlerScript::Method::kSynchronize);
     {
       std::lock_guard lock(shared_->mu);
       ++shared_->record->synchronize_calls;
@@ -403,6 +408,10 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
   }
 
  private:
+  void Entered(HandlerScript::Method method) {
+    if (script_->on_method) script_->on_method(method);
+  }
+
   std::shared_ptr<const HandlerScript> script_;
   std::shared_ptr<Shared> shared_;
   ComPtr<ISyncMgrSynchronizeCallback> callback_;

@@ -114,6 +114,17 @@ struct HandlerScript {
   // AddRefs and keeps it plays a handler holding on to its callback after
   // its session (HS-109, HS-111).
   std::function<void(ISyncMgrSynchronizeCallback*)> on_callback;
+  // Called when the manager enters one of these methods, before the
+  // handler does anything else: a fuzzer can make re-entrant calls from
+  // handler code (SPEC.md UI-116).
+  enum class Method : std::uint8_t {
+    kInitialize,
+    kGetHandlerInfo,
+    kEnumSyncMgrItems,
+    kPrepareForSync,
+    kSynchronize,
+  };
+  std::function<void(Method)> on_method;
 
   HRESULT prepare = S_OK;
   Completion prepare_completion = Completion::kInline;
