@@ -17,6 +17,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
+for tool in llvm-profdata-14 llvm-cov-14; do
+  command -v "$tool" >/dev/null || {
+    echo "coverage: $tool not found (Debian package llvm-14)" >&2
+    exit 2
+  }
+done
+
 ALL=(update_items_fuzzer call_sequence_fuzzer handler_behaviour_fuzzer
   differential_fuzzer)
 targets=() dirs=()
