@@ -16,8 +16,10 @@
 #                         testdata/expected_differences.txt)
 #   3. certify.exe        on sample_handler.dll (STA main thread), compared
 #                         with the Linux certify on sample_handler.so
-#   4. certify.exe        on windows_handlers.dll: the hidden-window handler
-#                         and the marshaling handler pass; the modal-dialog
+#   4. certify.exe        on windows_handlers.dll (regsvr32'd: its items are
+#                         in HandlerItems, the window handler's
+#                         ThreadingModel is Apartment): the hidden-window
+#                         handler and the marshaling handler pass; the modal-dialog
 #                         handler fails its scenario as timed out and the
 #                         run ends
 #   5. regsvr32 /u        the sample handler leaves the Sync Manager's list,
@@ -227,6 +229,13 @@ elif ! "$python" "$compare" certify \
 fi
 
 # ---- 4. Handlers as Windows writes them ----
+# Their DllRegisterServer writes the window handler's HandlerItems and
+# registers all three with CLSID_SyncMgr.
+if ! "$wine" regsvr32 "$wbin\\windows_handlers.dll" >"$work/regsvr32.log" 2>&1
+then
+  tr -d '\r' <"$work/regsvr32.log"
+  fail "regsvr32 windows_handlers.dll"
+fi
 for handler in "A001 hidden window" "A002 marshaled callback"; do
   read -r suffix what <<<"$handler"
   if ! certify "handler_$suffix" windows_handlers.dll \

@@ -153,8 +153,17 @@ HRESULT RegisterInprocServer(REFCLSID clsid, const std::string& path,
     wcsncpy(full, wide.c_str(), MAX_PATH * 4 - 1);
     full[MAX_PATH * 4 - 1] = 0;
   }
-  HKEY key = nullptr;
   const std::wstring name = ClsidKey(clsid) + L"\\InprocServer32";
+  // Already registered to this DLL (by its own DllRegisterServer): kept as
+  // it is, with the handler's own ThreadingModel.
+  wchar_t current[MAX_PATH * 4] = {};
+  DWORD size = sizeof current;
+  if (RegGetValueW(HKEY_CLASSES_ROOT, name.c_str(), nullptr, RRF_RT_REG_SZ,
+                   nullptr, current, &size) == ERROR_SUCCESS &&
+      _wcsicmp(current, full) == 0) {
+    return S_OK;
+  }
+  HKEY key = nullptr;
   if (RegCreateKeyExW(HKEY_CLASSES_ROOT, name.c_str(), 0, nullptr, 0, KEY_WRITE,
                       nullptr, &key, nullptr) != ERROR_SUCCESS) {
     return Fail(REGDB_E_WRITEREGDB, "cannot write HKCR\\CLSID", error);

@@ -19,7 +19,9 @@ namespace syncmgr::com {
 
 // Writes HKEY_CLASSES_ROOT\CLSID\{clsid}\InprocServer32 = path
 // (ThreadingModel Both), after checking that the DLL loads and exports
-// DllGetClassObject (CO_E_DLLNOTFOUND, CO_E_ERRORINDLL otherwise).
+// DllGetClassObject (CO_E_DLLNOTFOUND, CO_E_ERRORINDLL otherwise). A
+// registration that already names this DLL (the handler's own, from its
+// DllRegisterServer) is left as it is.
 HRESULT RegisterInprocServer(REFCLSID clsid, const std::string& path,
                              std::string* error);
 // Deletes HKEY_CLASSES_ROOT\CLSID\{clsid}: S_OK, or S_FALSE if absent.

@@ -5,7 +5,9 @@
 //       progress and completion from a hidden window of the thread that
 //       called Synchronize; its worker thread SendMessage()s to that window,
 //       so the manager's thread must keep dispatching messages while it
-//       waits (certify passes it).
+//       waits (certify passes it). Registered with ThreadingModel Apartment,
+//       it keeps its items under HKCR\CLSID\{clsid}\HandlerItems (written by
+//       DllRegisterServer: without regsvr32 it has no items).
 //   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A002}  marshaling handler: marshals the
 //       callback to its own worker thread (CoMarshalInterThreadInterface-
 //       InStream, the worker in the MTA); only an agile callback (the
@@ -14,9 +16,14 @@
 //   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A003}  modal handler: Synchronize opens a
 //       message box nobody will close; certify must fail the scenario as
 //       timed out and go on.
+//
+// regsvr32 windows_handlers.dll registers the three CLSIDs and registers
+// them with CLSID_SyncMgr (ISyncMgrRegister); regsvr32 /u undoes it.
 #include <algorithm>
 #include <functional>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "conformance/handlers/sample_handler.h"
@@ -44,6 +51,53 @@ constexpr GUID kModalHandlerClsid = {
     {0x9E, 0x57, 0x0C, 0x0F, 0xFE, 0xE0, 0xA0, 0x03}};
 
 HINSTANCE g_module = nullptr;
+
+std::wstring ClsidText(const GUID& clsid) {
+  wchar_t text[40] = {};
+  StringFromGUID2(clsid, text, 40);
+  return text;
+}
+
+std::wstring HandlerItemsKey() {
+  return L"CLSID\\" + ClsidText(kWindowHandlerClsid) + L"\\HandlerItems";
+}
+
+// An enumerator over a fixed list of items.
+class ListEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
+ public:
+  explicit ListEnumerator(std::vector<SYNCMGRITEM> items, ULONG position = 0)
+      : items_(std::move(items)), position_(position) {}
+  HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
+                                 ULONG* fetched) override {
+    if (rgelt == nullptr || (celt > 1 && fetched == nullptr)) {
+      return E_INVALIDARG;
+    }
+    ULONG n = 0;
+    while (n < celt && position_ < items_.size()) {
+      rgelt[n++] = items_[position_++];
+    }
+    if (fetched != nullptr) *fetched = n;
+    return n == celt ? S_OK : S_FALSE;
+  }
+  HRESULT STDMETHODCALLTYPE Skip(ULONG celt) override {
+    const ULONG left = static_cast<ULONG>(items_.size()) - position_;
+    position_ += std::min(celt, left);
+    return celt <= left ? S_OK : S_FALSE;
+  }
+  HRESULT STDMETHODCALLTYPE Reset() override {
+    position_ = 0;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Clone(ISyncMgrEnumItems** out) override {
+    if (out == nullptr) return E_INVALIDARG;
+    *out = new ListEnumerator(items_, position_);
+    return S_OK;
+  }
+
+ private:
+  std::vector<SYNCMGRITEM> items_;
+  ULONG position_;
+};
 
 // The sample handler, with the items of the last PrepareForSync and the
 // skipped ones kept where subclasses can see them.
@@ -110,6 +164,38 @@ LRESULT CALLBACK WindowProc(HWND window, UINT message, WPARAM wparam,
 
 class WindowHandler final : public VariantHandler {
  public:
+  // The items are the subkeys of HKCR\CLSID\{clsid}\HandlerItems: the
+  // item ID, with the item's name as the default value.
+  HRESULT STDMETHODCALLTYPE EnumSyncMgrItems(ISyncMgrEnumItems** out) override {
+    if (out == nullptr) return E_INVALIDARG;
+    *out = nullptr;
+    HKEY key = nullptr;
+    if (RegOpenKeyExW(HKEY_CLASSES_ROOT, HandlerItemsKey().c_str(), 0, KEY_READ,
+                      &key) != ERROR_SUCCESS) {
+      return E_UNEXPECTED;  // not registered (regsvr32)
+    }
+    std::vector<SYNCMGRITEM> items;
+    for (DWORD i = 0;; ++i) {
+      wchar_t name[64];
+      DWORD length = 64;
+      if (RegEnumKeyExW(key, i, name, &length, nullptr, nullptr, nullptr,
+                        nullptr) != ERROR_SUCCESS) {
+        break;
+      }
+      SYNCMGRITEM item{};
+      item.cbSize = sizeof item;
+      item.dwItemState = SYNCMGRITEMSTATE_CHECKED;
+      if (FAILED(CLSIDFromString(name, &item.ItemID))) continue;
+      DWORD size = sizeof item.wszItemName;
+      RegGetValueW(key, name, nullptr, RRF_RT_REG_SZ, nullptr, item.wszItemName,
+                   &size);
+      items.push_back(item);
+    }
+    RegCloseKey(key);
+    *out = new ListEnumerator(std::move(items));
+    return S_OK;
+  }
+
   HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
     ComPtr<ISyncMgrSynchronizeCallback> cb = Callback();
     if (!cb) return E_UNEXPECTED;
@@ -200,3 +286,87 @@ STDAPI DllGetClassObject(REFCLSID clsid, REFIID riid, LPVOID* ppv) {
 }
 
 STDAPI DllCanUnloadNow() { return syncmgr::com::ModuleCanUnloadNow(); }
+
+namespace {
+
+struct Registration {
+  const GUID* clsid;
+  const wchar_t* name;
+  const wchar_t* threading_model;
+};
+constexpr Registration kRegistrations[] = {
+    {&kWindowHandlerClsid, L"Window handler", L"Apartment"},
+    {&kMarshalingHandlerClsid, L"Marshaling handler", L"Both"},
+    {&kModalHandlerClsid, L"Modal handler", L"Both"},
+};
+
+bool SetString(HKEY root, const std::wstring& key, const wchar_t* name,
+               const std::wstring& value) {
+  return RegSetKeyValueW(root, key.c_str(), name, REG_SZ, value.c_str(),
+                         static_cast<DWORD>((value.size() + 1) *
+                                            sizeof(wchar_t))) == ERROR_SUCCESS;
+}
+
+template <typename Call>
+HRESULT WithSyncManager(Call&& call) {
+  const HRESULT init = CoInitializeEx(nullptr, COINIT_APARTMENTTHREADED);
+  ISyncMgrRegister* reg = nullptr;
+  HRESULT hr =
+      CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
+                       IID_ISyncMgrRegister, reinterpret_cast<void**>(&reg));
+  if (SUCCEEDED(hr)) {
+    hr = call(reg);
+    reg->Release();
+  }
+  if (SUCCEEDED(init)) CoUninitialize();
+  return hr;
+}
+
+}  // namespace
+
+STDAPI DllRegisterServer() {
+  wchar_t path[MAX_PATH * 4];
+  const DWORD n = GetModuleFileNameW(g_module, path, MAX_PATH * 4);
+  if (n == 0 || n >= MAX_PATH * 4) return SELFREG_E_CLASS;
+  for (const Registration& r : kRegistrations) {
+    const std::wstring key = L"CLSID\\" + ClsidText(*r.clsid);
+    if (!SetString(HKEY_CLASSES_ROOT, key, nullptr, r.name) ||
+        !SetString(HKEY_CLASSES_ROOT, key + L"\\InprocServer32", nullptr,
+                   path) ||
+        !SetString(HKEY_CLASSES_ROOT, key + L"\\InprocServer32",
+                   L"ThreadingModel", r.threading_model)) {
+      return SELFREG_E_CLASS;
+    }
+  }
+  const wchar_t* names[] = {L"Inbox", L"Outbox", L"Archive"};
+  for (int i = 0; i < 3; ++i) {
+    const std::wstring item =
+        HandlerItemsKey() + L"\\" + ClsidText(syncmgr::sample::SampleItemId(i));
+    if (!SetString(HKEY_CLASSES_ROOT, item, nullptr, names[i])) {
+      return SELFREG_E_CLASS;
+    }
+  }
+  return WithSyncManager([](ISyncMgrRegister* reg) {
+    for (const Registration& r : kRegistrations) {
+      if (HRESULT hr = reg->RegisterSyncMgrHandler(*r.clsid, r.name, 0);
+          FAILED(hr)) {
+        return hr;
+      }
+    }
+    return S_OK;
+  });
+}
+
+STDAPI DllUnregisterServer() {
+  const HRESULT hr = WithSyncManager([](ISyncMgrRegister* reg) {
+    for (const Registration& r : kRegistrations) {
+      reg->UnregisterSyncMgrHandler(*r.clsid, 0);
+    }
+    return S_OK;
+  });
+  for (const Registration& r : kRegistrations) {
+    RegDeleteTreeW(HKEY_CLASSES_ROOT,
+                   (L"CLSID\\" + ClsidText(*r.clsid)).c_str());
+  }
+  return SUCCEEDED(hr) ? S_OK : hr;
+}
