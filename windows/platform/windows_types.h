@@ -5,7 +5,8 @@
 // declarations. The base types, HRESULTs, GUIDs, IUnknown, IClassFactory and
 // the Co* functions are the real ones (<windows.h>, <objbase.h>); this file
 // only adds the few names the project's sources use beyond them, so that
-// reference/ and conformance/ compile unchanged against either.
+// reference/ and conformance/ compile unchanged against either. NOMINMAX
+// keeps <windows.h>'s min/max macros away from std::min and std::max.
 //
 // Example (the same line on Linux and Windows):
 //   register->RegisterSyncMgrHandler(clsid, WSTR("My handler"), 0);
