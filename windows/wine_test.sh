@@ -8,8 +8,9 @@
 # DllRegisterServer), then
 #   1. windows_smoke.exe  CoCreateInstance(CLSID_SyncMgr) + UpdateItems on
 #                         the sample handler, from an STA and from the MTA
-#   2. conformance.exe    the conformance suite in both session modes (MTA
-#                         main thread), each compared with the Linux suite's
+#   2. conformance.exe    the conformance suite in both session modes (each
+#                         test in its own process, in the MTA), each
+#                         compared with the Linux suite's
 #                         run against the reference plug-in in the same mode:
 #                         every requirement status and every test result must
 #                         be equal (compare_reports.py, except
@@ -115,8 +116,7 @@ fail() {
 
 for f in "${windows_files[@]}"; do cp "$bin/$f" "$work/bin/"; done
 mkdir -p "$work/bin/conformance"
-cp "$spec_json" "$work/bin/spec.json"
-cp "$spec_json" "$work/bin/conformance/spec.json"  # certify.exe, from cwd
+cp "$spec_json" "$work/bin/conformance/spec.json"  # read from the cwd
 cp "$expectations_sync" "$work/bin/expectations_sync.txt"
 wbin=$(winpath "$work/bin")
 total=$(now)
@@ -164,10 +164,10 @@ for mode in sync async; do
     expect_args=(--expectations="$wbin\\expectations_sync.txt")
   fi
   start=$(now)
-  SYNCMGR_REFERENCE_MODE=$mode SYNCMGR_REFERENCE_TIMEOUT_MS=1000 \
-    timeout 600 "$wine" "$wbin\\conformance.exe" --apartment=mta \
-    --session_timeout_ms=10000 --spec="$wbin\\spec.json" "${expect_args[@]}" \
-    --report_dir="$(winpath "$work/reports/windows_$mode")" \
+  (cd "$work/bin" && SYNCMGR_REFERENCE_MODE=$mode \
+    SYNCMGR_REFERENCE_TIMEOUT_MS=1000 timeout 600 "$wine" conformance.exe \
+    --apartment=mta --session_timeout_ms=10000 --quiet "${expect_args[@]}" \
+    --report_dir="$(winpath "$work/reports/windows_$mode")") \
     >"$work/windows_$mode.log" 2>&1 || true
   echo "conformance.exe ($mode, MTA): $(tr -d '\r' <"$work/windows_$mode.log" |
     grep '^conformance: ' || echo 'no verdict') in $(since "$start")"

@@ -2,7 +2,7 @@
 // Linux one is conformance/report/child_process.cc): CreateProcess with the
 // child's stdout and stderr on one pipe, in a job object, so that a child
 // that hangs (a handler's modal dialog) is killed with everything it
-// started when its time is up.
+// started when its time is up. The output comes back with LF line ends.
 #include "conformance/report/child_process.h"
 
 #include <atomic>
@@ -208,6 +208,18 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     reader.detach();  // still blocked: leave it the pipe and its buffer
     result.output = *output + "\n[output truncated: the pipe stayed open]";
   }
+  // Text-mode output of Windows programs ends lines with CR LF; callers
+  // parse lines as on Linux.
+  std::string lf;
+  lf.reserve(result.output.size());
+  for (size_t i = 0; i < result.output.size(); ++i) {
+    if (result.output[i] == '\r' && i + 1 < result.output.size() &&
+        result.output[i + 1] == '\n') {
+      continue;
+    }
+    lf.push_back(result.output[i]);
+  }
+  result.output = std::move(lf);
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
