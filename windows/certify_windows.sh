@@ -3,7 +3,7 @@
 #
 # certify for a handler that is a Windows DLL, on Linux, in one command:
 #
-#   bazel run //windows:certify_windows -- --handler=/abs/path/handler.dll \
+#   bazel run //conformance:certify_windows -- --handler=/abs/path/handler.dll \
 #       --clsid={xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} [--report_dir=DIR] \
 #       [--apartment=sta|mta] [certify's other flags: --scenarios, --timeout,
 #        --expectations, --completion_timeout_ms, --list]
