@@ -309,6 +309,11 @@ void ExpectHresult(Driver& d, HRESULT got, HRESULT want,
 std::vector<Scenario> Scenarios() {
   std::vector<Scenario> all;
   const std::vector<BYTE> small_cookie = Pattern(4);
+  // One session, whose handler-side findings the manager records.
+  const auto one_session = [small_cookie](Driver& d) {
+    d.Update(SYNCMGRINVOKE_STARTSYNC, small_cookie);
+    d.Finish(false);
+  };
   // Every SYNCMGRINVOKEFLAGS combination: a full session each.
   const std::pair<const char*, DWORD> kFlags[] = {
       {"invoke_flags_none", 0},
@@ -402,18 +407,12 @@ std::vector<Scenario> Scenarios() {
                  "The manager skips the first item (SetItemStatus SKIPPED "
                  "between PrepareForSync and its completion)",
                  {"HS-020", "HS-105", "HS-108"},
-                 [small_cookie](Driver& d) {
-                   d.Update(SYNCMGRINVOKE_STARTSYNC, small_cookie);
-                   d.Finish(false);
-                 }});
+                 one_session});
   all.push_back({"cancel_all",
                  "Progress answers S_SYNCMGR_CANCELALL: the handler stops and "
                  "still completes",
                  {"CB-009", "HS-108"},
-                 [small_cookie](Driver& d) {
-                   d.Update(SYNCMGRINVOKE_STARTSYNC, small_cookie);
-                   d.Finish(false);
-                 }});
+                 one_session});
   all.push_back({"show_error",
                  "Errors the handler logged with ENABLEJUMPTEXT are shown "
                  "(ShowError), once each",
