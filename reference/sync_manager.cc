@@ -123,6 +123,23 @@ class Engine {
   void Drain();
   void Finish(std::unique_ptr<Session> session);
   void WorkerLoop();
+  // A session's steps, where its handler lives (apartments_): activation
+  // (its result in *result), the rest of an activated or not yet activated
+  // session, and abandoning it.
+  void Activate(Session& session, HRESULT* result) {
+    apartments_.Enter(&session, session.clsid());
+    apartments_.Run(&session, [&] { *result = session.Activate(); });
+  }
+  void RunToEnd(Session& session) {
+    if (!session.activated()) {
+      HRESULT ignored;
+      Activate(session, &ignored);
+    }
+    if (!session.ended()) apartments_.Run(&session, [&] { session.Run(); });
+  }
+  void Abandon(Session& session) {
+    apartments_.Run(&session, [&] { session.Abandon(); });
+  }
   // Pops the first queued session whose CLSID is free; caller holds mu_.
   std::unique_ptr<Session> PopRunnableLocked();
   // Whether a change of running_ can unblock anyone: a queued session (for
@@ -148,6 +165,9 @@ class Engine {
   bool stop_workers_ = false;
   std::uint64_t next_id_ = 1;
   Statistics stats_;
+  // Windows: the STA threads of sessions whose handler is apartment-
+  // threaded (none on Linux).
+  internal::SessionApartments apartments_;
 };
 
 HRESULT Engine::Begin(std::shared_ptr<const Options>* options,
@@ -213,7 +233,8 @@ HRESULT Engine::UpdateItems(DWORD flags, const GUID* clsid, DWORD cb_cookie,
     Enqueue(std::move(session));
     return S_OK;
   }
-  const HRESULT activation = session->Activate();
+  HRESULT activation = S_OK;
+  Activate(*session, &activation);
   if (session->ended()) {
     Finish(std::move(session));
     if (synchronous) Drain();
@@ -256,7 +277,7 @@ void Engine::Enqueue(std::unique_ptr<Session> session) {
   std::unique_lock lock(mu_);
   if (stop_workers_) {
     lock.unlock();
-    session->Abandon();
+    Abandon(*session);
     Finish(std::move(session));
     return;
   }
@@ -290,8 +311,7 @@ void Engine::RunHere(std::unique_ptr<Session> session) {
     --slot_waiters_;
     running_.insert(session->clsid());
   }
-  if (!session->activated()) session->Activate();
-  if (!session->ended()) session->Run();
+  RunToEnd(*session);
   bool wake;
   {
     std::lock_guard lock(mu_);
@@ -325,8 +345,7 @@ void Engine::WorkerLoop() {
     });
     if (session == nullptr) return;  // stopping
     lock.unlock();
-    if (!session->activated()) session->Activate();
-    if (!session->ended()) session->Run();
+    RunToEnd(*session);
     lock.lock();
     running_.erase(session->clsid());
     if (SomeoneWaitsForRunningLocked()) work_cv_.notify_all();
@@ -347,6 +366,7 @@ void Engine::Finish(std::unique_ptr<Session> session) {
     session->CopyCookieToReport();
     (*observer)(session->report());
   }
+  apartments_.Leave(session.get());
   session.reset();
   std::lock_guard lock(mu_);
   ++stats_.sessions_ended;
@@ -367,7 +387,7 @@ void Engine::Shutdown() {
   work_cv_.notify_all();
   for (std::thread& worker : workers) worker.join();  // running ones finish
   for (auto& session : abandoned) {
-    session->Abandon();  // UI-110: queued handlers are released
+    Abandon(*session);  // UI-110: queued handlers are released
     Finish(std::move(session));
   }
 }
