@@ -336,7 +336,7 @@ void Engine::Drain() {
 }
 
 void Engine::WorkerLoop() {
-  const internal::WorkerThreadScope platform;  // Windows: joins the MTA
+  [[maybe_unused]] const internal::WorkerThreadScope platform;  // Windows: MTA
   std::unique_lock lock(mu_);
   for (;;) {
     std::unique_ptr<Session> session;
