@@ -748,6 +748,8 @@ int Certify(const Flags& flags) {
 int main(int argc, char** argv) {
   using namespace syncmgr::conformance;
   Flags flags;
+  // Paths are taken from where the command was typed (UserPath).
+  const auto user_path = [](const std::string& p) { return UserPath(p); };
   CLI::App app{
       "Certifies a sync handler: loads it as an in-proc server (a shared "
       "object exporting DllGetClassObject; see README.md, 'The plug-in "
@@ -756,15 +758,18 @@ int main(int argc, char** argv) {
       "reference/SPEC.md it checks. Without --handler, certifies the bundled "
       "sample handler.",
       "certify"};
-  app.add_option("--handler", flags.handler, "The handler's shared object");
+  app.add_option("--handler", flags.handler, "The handler's shared object")
+      ->transform(user_path, "path");
   app.add_option("--clsid", flags.clsid_text,
                  "The handler's CLSID, {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} "
                  "(required with --handler)");
   app.add_option("--report_dir", flags.report_dir,
-                 "Write report.json, report.xml (JUnit) and report.html here");
+                 "Write report.json, report.xml (JUnit) and report.html here")
+      ->transform(user_path, "path");
   app.add_option("--expectations", flags.expectations,
                  "Known failures: lines 'REQUIREMENT-OR-SCENARIO: reason'")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->transform(user_path, "path");
   app.add_option("--scenarios", flags.scenarios,
                  "Run only the scenarios matching this glob (see --list)");
   app.add_option("--timeout", flags.timeout_seconds,

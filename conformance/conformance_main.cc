@@ -275,6 +275,10 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);  // takes the --gtest_* flags
   Flags flags;
   flags.gtest_filter = ::testing::GTEST_FLAG(filter);
+  // Paths are taken from where the command was typed (UserPath).
+  const auto user_path = [](const std::string& p) {
+    return syncmgr::conformance::UserPath(p);
+  };
   CLI::App app{
       "Runs the Sync Manager conformance suite against an implementation "
       "(a plug-in shared object exporting DllGetClassObject for "
@@ -284,14 +288,17 @@ int main(int argc, char** argv) {
       "conformance_suite"};
   app.add_option("--implementation", flags.implementation,
                  "The implementation's shared object (default: "
-                 "$SYNCMGR_IMPLEMENTATION, else the bundled reference)");
+                 "$SYNCMGR_IMPLEMENTATION, else the bundled reference)")
+      ->transform(user_path, "path");
   app.add_option("--report_dir", flags.report_dir,
                  "Write report.json, report.xml (JUnit) and report.html here "
-                 "(default: $TEST_UNDECLARED_OUTPUTS_DIR under bazel test)");
+                 "(default: $TEST_UNDECLARED_OUTPUTS_DIR under bazel test)")
+      ->transform(user_path, "path");
   app.add_option("--expectations", flags.expectations,
                  "Known failures of this implementation: lines "
                  "'REQUIREMENT-OR-TEST: reason'")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->transform(user_path, "path");
   app.add_option("--timeout", flags.timeout_seconds,
                  "Time limit of one test, in seconds; a test that runs "
                  "longer fails as timed out")

@@ -31,4 +31,14 @@ std::string Runfile(const std::string& path, const std::string& argv0) {
   return "";
 }
 
+std::string UserPath(const std::string& path) {
+  namespace fs = std::filesystem;
+  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || dir == nullptr || *dir == '\0' ||
+      fs::path(path).is_absolute()) {
+    return path;
+  }
+  return (fs::path(dir) / path).string();
+}
+
 }  // namespace syncmgr::conformance

@@ -17,6 +17,12 @@ namespace syncmgr::conformance {
 // when the file is nowhere to be found.
 std::string Runfile(const std::string& path, const std::string& argv0);
 
+// A path the user typed on the command line. `bazel run` starts programs in
+// their runfiles directory, so a relative path is taken from the directory
+// the command was typed in (BUILD_WORKING_DIRECTORY) when that is set, and
+// as it is otherwise.
+std::string UserPath(const std::string& path);
+
 }  // namespace syncmgr::conformance
 
 #endif  // SYNCMGR_CONFORMANCE_TESTING_RUNFILES_H_
