@@ -235,20 +235,46 @@ class MarshalingHandler final : public VariantHandler {
     const HRESULT hr = CoMarshalInterThreadInterfaceInStream(
         IID_ISyncMgrSynchronizeCallback, cb.Get(), &stream);
     if (FAILED(hr)) return hr;
+    // A Win32 thread, not a detached std::thread: with winpthreads
+    // (MinGW-w64 10.0) a detached worker now and then never ran its
+    // function when the previous one had ended before its detach(), so the
+    // session got no completion and the handler and the callback were never
+    // released (windows/README.md, "What real COM changes").
+    auto* work = new Work{this, stream};
     AddRef();
-    std::thread([this, stream] {
-      CoInitializeEx(nullptr, COINIT_MULTITHREADED);
-      ISyncMgrSynchronizeCallback* mine = nullptr;
-      if (SUCCEEDED(CoGetInterfaceAndReleaseStream(
-              stream, IID_ISyncMgrSynchronizeCallback,
-              reinterpret_cast<void**>(&mine)))) {
-        Report(mine);
-        mine->Release();
-      }  // else no completion: the manager times the session out
-      CoUninitialize();
+    const HANDLE thread =
+        CreateThread(nullptr, 0, &MarshalingHandler::Run, work, 0, nullptr);
+    if (thread == nullptr) {
+      const HRESULT error = HRESULT_FROM_WIN32(GetLastError());
+      CoReleaseMarshalData(stream);
+      stream->Release();
+      delete work;
       Release();
-    }).detach();
+      return error;
+    }
+    CloseHandle(thread);
     return S_OK;
+  }
+
+ private:
+  struct Work {
+    MarshalingHandler* handler;
+    IStream* stream;
+  };
+  static DWORD WINAPI Run(void* context) {
+    const Work work = *static_cast<Work*>(context);
+    delete static_cast<Work*>(context);
+    CoInitializeEx(nullptr, COINIT_MULTITHREADED);
+    ISyncMgrSynchronizeCallback* mine = nullptr;
+    if (SUCCEEDED(CoGetInterfaceAndReleaseStream(
+            work.stream, IID_ISyncMgrSynchronizeCallback,
+            reinterpret_cast<void**>(&mine)))) {
+      work.handler->Report(mine);
+      mine->Release();
+    }  // else no completion: the manager times the session out
+    CoUninitialize();
+    work.handler->Release();
+    return 0;
   }
 };
 
