@@ -8,27 +8,13 @@
 //     -> CoCreateInstance(CLSID_SyncMgr) -> ISyncMgrRegister::
 //        RegisterSyncMgrHandler(clsid, L"Sample handler", 0)
 //   regsvr32 /u sample_handler.dll   undoes both.
-#include <string>
-
 #include "conformance/handlers/sample_handler.h"
 #include "reference/mobsync/mobsync.h"
+#include "windows/platform/self_registration.h"
 
 namespace {
 
 HINSTANCE g_module = nullptr;
-
-std::wstring ClsidKey() {
-  wchar_t text[40] = {};
-  StringFromGUID2(syncmgr::sample::kSampleHandlerClsid, text, 40);
-  return std::wstring(L"CLSID\\") + text;
-}
-
-bool SetString(HKEY key, const wchar_t* name, const std::wstring& value) {
-  return RegSetValueExW(
-             key, name, 0, REG_SZ, reinterpret_cast<const BYTE*>(value.c_str()),
-             static_cast<DWORD>((value.size() + 1) * sizeof(wchar_t))) ==
-         ERROR_SUCCESS;
-}
 
 // Runs `call` with COM initialized on this thread (regsvr32 may not have).
 template <typename Call>
@@ -57,24 +43,10 @@ extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID) {
 }
 
 STDAPI DllRegisterServer() {
-  wchar_t path[MAX_PATH * 4];
-  const DWORD n = GetModuleFileNameW(g_module, path, MAX_PATH * 4);
-  if (n == 0 || n >= MAX_PATH * 4) return SELFREG_E_CLASS;
-  HKEY clsid = nullptr, server = nullptr;
-  if (RegCreateKeyExW(HKEY_CLASSES_ROOT, ClsidKey().c_str(), 0, nullptr, 0,
-                      KEY_WRITE, nullptr, &clsid, nullptr) != ERROR_SUCCESS) {
-    return SELFREG_E_CLASS;
-  }
-  bool ok = SetString(clsid, nullptr, L"Sample sync handler") &&
-            RegCreateKeyExW(clsid, L"InprocServer32", 0, nullptr, 0, KEY_WRITE,
-                            nullptr, &server, nullptr) == ERROR_SUCCESS;
-  if (ok) {
-    ok = SetString(server, nullptr, path) &&
-         SetString(server, L"ThreadingModel", L"Both");
-    RegCloseKey(server);
-  }
-  RegCloseKey(clsid);
-  if (!ok) return SELFREG_E_CLASS;
+  const HRESULT hr = syncmgr::windows::RegisterInprocServerKeys(
+      g_module, syncmgr::sample::kSampleHandlerClsid, L"Sample sync handler",
+      L"Both");
+  if (FAILED(hr)) return hr;
   // The Sync Manager learns about the handler from the handler itself.
   return WithSyncManager([](ISyncMgrRegister* reg) {
     return reg->RegisterSyncMgrHandler(syncmgr::sample::kSampleHandlerClsid,
@@ -87,9 +59,8 @@ STDAPI DllUnregisterServer() {
     return reg->UnregisterSyncMgrHandler(syncmgr::sample::kSampleHandlerClsid,
                                          0);
   });
-  const LSTATUS status = RegDeleteTreeW(HKEY_CLASSES_ROOT, ClsidKey().c_str());
-  if (status != ERROR_SUCCESS && status != ERROR_FILE_NOT_FOUND) {
-    return SELFREG_E_CLASS;
-  }
+  const HRESULT keys = syncmgr::windows::UnregisterInprocServerKeys(
+      syncmgr::sample::kSampleHandlerClsid);
+  if (FAILED(keys)) return keys;
   return SUCCEEDED(hr) ? S_OK : hr;
 }

@@ -12,9 +12,8 @@
 //
 // Configuration as for the plug-in: SYNCMGR_REFERENCE_MODE=sync|async and
 // SYNCMGR_REFERENCE_TIMEOUT_MS in the environment of the process.
-#include <string>
-
 #include "reference/mobsync/mobsync.h"
+#include "windows/platform/self_registration.h"
 
 namespace {
 
@@ -22,19 +21,6 @@ HINSTANCE g_module = nullptr;
 
 constexpr const wchar_t* kDescription =
     L"Synchronization Manager (syncmgr-conformance reference)";
-
-std::wstring ClsidKey() {
-  wchar_t text[40] = {};
-  StringFromGUID2(CLSID_SyncMgr, text, 40);
-  return std::wstring(L"CLSID\\") + text;
-}
-
-bool SetString(HKEY key, const wchar_t* name, const std::wstring& value) {
-  return RegSetValueExW(
-             key, name, 0, REG_SZ, reinterpret_cast<const BYTE*>(value.c_str()),
-             static_cast<DWORD>((value.size() + 1) * sizeof(wchar_t))) ==
-         ERROR_SUCCESS;
-}
 
 }  // namespace
 
@@ -47,31 +33,12 @@ extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID) {
 }
 
 STDAPI DllRegisterServer() {
-  wchar_t path[MAX_PATH * 4];
-  const DWORD n = GetModuleFileNameW(g_module, path, MAX_PATH * 4);
-  if (n == 0 || n >= MAX_PATH * 4) return SELFREG_E_CLASS;
-  HKEY clsid = nullptr, server = nullptr;
-  if (RegCreateKeyExW(HKEY_CLASSES_ROOT, ClsidKey().c_str(), 0, nullptr, 0,
-                      KEY_WRITE, nullptr, &clsid, nullptr) != ERROR_SUCCESS) {
-    return SELFREG_E_CLASS;
-  }
-  bool ok = SetString(clsid, nullptr, kDescription) &&
-            RegCreateKeyExW(clsid, L"InprocServer32", 0, nullptr, 0, KEY_WRITE,
-                            nullptr, &server, nullptr) == ERROR_SUCCESS;
-  if (ok) {
-    ok = SetString(server, nullptr, path) &&
-         SetString(server, L"ThreadingModel", L"Both");
-    RegCloseKey(server);
-  }
-  RegCloseKey(clsid);
-  return ok ? S_OK : SELFREG_E_CLASS;
+  return syncmgr::windows::RegisterInprocServerKeys(g_module, CLSID_SyncMgr,
+                                                    kDescription, L"Both");
 }
 
 STDAPI DllUnregisterServer() {
-  const LSTATUS status = RegDeleteTreeW(HKEY_CLASSES_ROOT, ClsidKey().c_str());
-  return status == ERROR_SUCCESS || status == ERROR_FILE_NOT_FOUND
-             ? S_OK
-             : SELFREG_E_CLASS;
+  return syncmgr::windows::UnregisterInprocServerKeys(CLSID_SyncMgr);
 }
 
 // Headless: no dialog is shown and the caller is told the user cancelled,
