@@ -23,29 +23,33 @@ TEST_F(ConcurrencyContract, ManyCallersManyHandlers) {
   constexpr int kCalls = 10;
   std::vector<MockHandler*> handlers = {&mock()};
   for (int i = 1; i < kHandlers; ++i) handlers.push_back(&AddHandler(i));
-  // One session of a handler at a time: count sessions between
-  // SetProgressCallback(cb) and SetProgressCallback(NULL).
+  // One session of a handler at a time: count the sessions between
+  // PrepareForSync and their SynchronizeCompleted.
   std::atomic<int> overlaps{0};
+  std::atomic<int> completions_refused{0};
   std::vector<std::unique_ptr<std::atomic<int>>> active;
   for (int i = 0; i < kHandlers; ++i) {
     active.push_back(std::make_unique<std::atomic<int>>(0));
     std::atomic<int>* counter = active.back().get();
-    ON_CALL(*handlers[i], SetProgressCallback)
+    MockHandler* handler = handlers[i];
+    ON_CALL(*handler, PrepareForSync)
         .WillByDefault(
-            Invoke([counter, &overlaps](ISyncMgrSynchronizeCallback* cb) {
-              if (cb != nullptr) {
-                if (++*counter > 1) ++overlaps;
-              } else {
-                --*counter;
+            Invoke([handler, counter, &overlaps](ULONG, GUID*, HWND, DWORD) {
+              if (++*counter > 1) ++overlaps;
+              if (auto cb = handler->callback()) {
+                cb->PrepareForSyncCompleted(S_OK);
               }
               return S_OK;
             }));
-    MockHandler* handler = handlers[i];
-    ON_CALL(*handler, Synchronize).WillByDefault(Invoke([handler](HWND) {
-      ComPtr<ISyncMgrSynchronizeCallback> cb = handler->callback();
-      handler->RunOnThread([cb] { cb->SynchronizeCompleted(S_OK); });
-      return S_OK;
-    }));
+    ON_CALL(*handler, Synchronize)
+        .WillByDefault(Invoke([handler, counter, &completions_refused](HWND) {
+          ComPtr<ISyncMgrSynchronizeCallback> cb = handler->callback();
+          handler->RunOnThread([cb, counter, &completions_refused] {
+            --*counter;
+            if (cb->SynchronizeCompleted(S_OK) != S_OK) ++completions_refused;
+          });
+          return S_OK;
+        }));
   }
   std::atomic<int> not_ok{0};
   std::vector<std::thread> threads;
@@ -71,14 +75,23 @@ TEST_F(ConcurrencyContract, ManyCallersManyHandlers) {
     });
   }
   for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(not_ok.load(), 0);
+  {
+    CHECKS("UI-115");  // thread-safe: every call from every thread accepted
+    EXPECT_EQ(not_ok.load(), 0);
+  }
   const int per_handler = kThreads * kCalls / kHandlers;
   for (MockHandler* handler : handlers) {
-    EXPECT_TRUE(SessionsEnded(*handler, per_handler));
+    EXPECT_SESSIONS_ENDED(*handler, per_handler);
     handler->JoinThreads();
+    CHECKS("UI-118");
     EXPECT_EQ(handler->objects_created(), per_handler)
         << "sessions lost or duplicated";
   }
+  {
+    CHECKS("CB-104");  // completions from other threads, many at once
+    EXPECT_EQ(completions_refused.load(), 0);
+  }
+  CHECKS("UI-115");
   EXPECT_EQ(overlaps.load(), 0)
       << "two sessions of one handler ran at the same time";
 }
@@ -98,6 +111,7 @@ TEST_F(ConcurrencyContract, HandlerMayCallUpdateItemsFromInitialize) {
       }));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   EXPECT_TRUE(SessionsEnded(2)) << "the nested request never ran";
+  mock().JoinThreads();
   EXPECT_THAT(nested.load(), HresultIs(S_OK));
 }
 

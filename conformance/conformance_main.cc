@@ -6,11 +6,13 @@
 //   conformance_suite [--implementation=impl.so] [--report_dir=DIR]
 //                     [--expectations=FILE] [--timeout=SECONDS]
 //                     [--jobs=N] [--gtest_filter=PATTERN]
+//                     [--profile=documented|strict]
 //
-// Exit status: 0 when every unwaived requirement passes, 1 when one fails,
-// 2 for a usage error (bad flag, unreadable file, implementation that cannot
-// be loaded). `--worker` runs the tests in this process instead (what the
-// children do; also handy under a debugger).
+// Exit status: 0 when no unwaived requirement of the documented contract
+// fails (with --profile=strict: of this project's decisions either), 1 when
+// one fails, 2 for a usage error (bad flag, unreadable file, implementation
+// that cannot be loaded). `--worker` runs the tests in this process instead
+// (what the children do; also handy under a debugger).
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
@@ -22,9 +24,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -54,6 +56,7 @@ struct Flags {
   int jobs = 2;
   int session_timeout_ms = 30000;
   int settle_ms = 100;
+  std::string profile = "documented";
   bool worker = false;
   bool quiet = false;
 };
@@ -86,23 +89,6 @@ bool ListTests(const Flags& flags, std::vector<std::string>* tests,
   return true;
 }
 
-// The requirement IDs a test announced on stderr ("[ REQUIREMENTS ] ..."),
-// for tests that crashed or timed out before GoogleTest wrote its result.
-std::vector<std::string> AnnouncedRequirements(const std::string& output) {
-  static const std::regex kLine(R"(\[ REQUIREMENTS \] ([A-Z0-9 \-]+))");
-  std::vector<std::string> ids;
-  for (std::sregex_iterator it(output.begin(), output.end(), kLine), end;
-       it != end; ++it) {
-    std::istringstream words((*it)[1].str());
-    for (std::string id; words >> id;) {
-      if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
-        ids.push_back(id);
-      }
-    }
-  }
-  return ids;
-}
-
 std::string LastLines(const std::string& text, size_t max_lines) {
   size_t pos = text.size();
   for (size_t n = 0; n <= max_lines && pos != std::string::npos && pos > 0;
@@ -112,65 +98,193 @@ std::string LastLines(const std::string& text, size_t max_lines) {
   return pos == std::string::npos ? text : text.substr(pos + 1);
 }
 
-Check RunOne(const Flags& flags, const std::string& test,
-             const fs::path& scratch, int index) {
-  Check check;
-  check.name = test;
-  const fs::path result_json =
-      scratch / ("test" + std::to_string(index) + ".json");
-  const ChildResult child = RunChild(
-      {SelfPath(), "--worker", "--implementation=" + flags.implementation,
-       "--gtest_filter=" + test, "--gtest_output=json:" + result_json.string(),
-       "--session_timeout_ms=" + std::to_string(flags.session_timeout_ms),
-       "--settle_ms=" + std::to_string(flags.settle_ms)},
-      PluginChildEnvironment(),
-      std::chrono::milliseconds(
-          static_cast<long long>(flags.timeout_seconds * 1000)));
-  check.seconds = child.seconds;
-  check.requirements = AnnouncedRequirements(child.output);
+// What one test's process reported in its requirement events file
+// (reference/testing/requirement.h): what it declared, which requirements it
+// checked, each failure with the requirement it belongs to.
+struct TestEvents {
+  std::vector<std::string> declared;
+  std::vector<std::string> open;  // CHECKS scopes not left (innermost last)
+  std::vector<std::string> checked;
+  std::vector<std::string> scoped;  // every ID a CHECKS scope was opened for
+  std::vector<std::string> seen;    // every ID, in order of appearance
+  std::map<std::string, std::vector<std::string>> failures;
+  std::map<std::string, std::string> not_applicable;
+  std::vector<std::string> unattributed;
+  bool ended = false;
+  bool passed = false;  // GoogleTest's verdict on the whole test
+  std::string skipped;  // the skip message, if the test skipped itself
+};
 
-  json doc;
-  std::ifstream in(result_json);
-  const bool have_json =
-      in && !child.timed_out && child.signal == 0 &&
-      (doc = json::parse(in, nullptr, false), !doc.is_discarded());
-  if (!have_json) {
-    check.result =
-        child.timed_out ? Check::Result::kTimedOut : Check::Result::kCrashed;
-    check.message = "the test " + child.Describe();
-    check.evidence = LastLines(child.output, 40);
-    return check;
-  }
-  for (const json& suite : doc.value("testsuites", json::array())) {
-    for (const json& t : suite.value("testsuite", json::array())) {
-      if (t.contains("requirements")) {
-        std::istringstream words(t["requirements"].get<std::string>());
-        check.requirements.clear();
-        for (std::string id; words >> id;) check.requirements.push_back(id);
+TestEvents ReadEvents(const fs::path& path) {
+  TestEvents e;
+  auto see = [&e](const std::string& id) {
+    if (!id.empty() &&
+        std::find(e.seen.begin(), e.seen.end(), id) == e.seen.end()) {
+      e.seen.push_back(id);
+    }
+  };
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const json event = json::parse(line, nullptr, false);
+    if (event.is_discarded() || !event.is_object()) continue;  // torn line
+    const std::string kind = event.value("event", "");
+    const std::string id = event.value("requirement", "");
+    if (kind == "declare") {
+      for (const json& r : event.value("requirements", json::array())) {
+        if (r.is_string()) {
+          e.declared.push_back(r.get<std::string>());
+          see(e.declared.back());
+        }
       }
-      std::string messages;
-      for (const json& f : t.value("failures", json::array())) {
-        messages += f.value("failure", "") + "\n";
+    } else if (kind == "checking") {
+      e.scoped.push_back(id);
+      e.open.push_back(id);
+      see(id);
+    } else if (kind == "checked") {
+      auto it = std::find(e.open.rbegin(), e.open.rend(), id);
+      if (it != e.open.rend()) e.open.erase(std::next(it).base());
+      e.checked.push_back(id);
+    } else if (kind == "failure") {
+      const std::string message = event.value("message", "");
+      if (id.empty()) {
+        e.unattributed.push_back(message);
+      } else {
+        e.failures[id].push_back(message);
+        see(id);
       }
-      if (!messages.empty()) {
-        check.result = Check::Result::kFailed;
-        check.message = messages;
-      } else if (t.value("result", "") == "SKIPPED") {
-        check.result = Check::Result::kSkipped;
-        check.message = "skipped: " + LastLines(child.output, 5);
-      }
+    } else if (kind == "not_applicable") {
+      e.not_applicable[id] = event.value("reason", "");
+      see(id);
+    } else if (kind == "skip") {
+      e.skipped = event.value("message", "");
+    } else if (kind == "end") {
+      e.ended = true;
+      e.passed = event.value("passed", false);
     }
   }
-  if (check.result == Check::Result::kPassed && child.exit_code != 0) {
-    // Passed per GoogleTest, but the process failed afterwards (e.g. at
-    // exit, in the implementation's static destructors).
-    check.result = Check::Result::kCrashed;
-    check.message = "the test passed, then the process " + child.Describe();
+  return e;
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+// One check per requirement the test named or observed: a failure belongs to
+// the requirement of the CHECKS scope it happened in; a crash or a hang to
+// the scope that was open, else to the first unobserved declared
+// requirement; what the test had checked before keeps its result; what it
+// never reached is "not run", with the reason.
+std::vector<Check> RunOne(const Flags& flags, const std::string& test,
+                          const fs::path& scratch, int index) {
+  const fs::path events_path =
+      scratch / ("test" + std::to_string(index) + ".events");
+  std::vector<std::string> env = PluginChildEnvironment();
+  env.push_back("SYNCMGR_REQUIREMENT_EVENTS=" + events_path.string());
+  const ChildResult child = RunChild(
+      {SelfPath(), "--worker", "--implementation=" + flags.implementation,
+       "--gtest_filter=" + test,
+       "--session_timeout_ms=" + std::to_string(flags.session_timeout_ms),
+       "--settle_ms=" + std::to_string(flags.settle_ms)},
+      env,
+      std::chrono::milliseconds(
+          static_cast<long long>(flags.timeout_seconds * 1000)));
+  const TestEvents e = ReadEvents(events_path);
+  const bool died = child.timed_out || child.signal != 0 || !e.ended;
+  const std::string rerun =
+      "conformance_suite --implementation=" + flags.implementation +
+      " --gtest_filter=" + test;
+  const std::string evidence = LastLines(child.output, 40);
+
+  // Where a crash or a hang happened.
+  std::string died_in;
+  if (died) {
+    if (!e.open.empty()) {
+      died_in = e.open.back();
+    } else {
+      for (const std::string& id : e.declared) {
+        if (!Contains(e.checked, id) && e.failures.count(id) == 0) {
+          died_in = id;
+          break;
+        }
+      }
+      if (died_in.empty() && !e.declared.empty()) died_in = e.declared[0];
+    }
   }
-  if (check.result != Check::Result::kPassed) {
-    check.evidence = LastLines(child.output, 40);
+  std::vector<Check> checks;
+  auto add = [&](std::vector<std::string> ids, Check::Result result,
+                 std::string message) {
+    Check c;
+    c.name = test;
+    c.requirements = std::move(ids);
+    c.result = result;
+    c.message = std::move(message);
+    c.rerun = rerun;
+    c.seconds = child.seconds;
+    if (result != Check::Result::kPassed &&
+        result != Check::Result::kNotApplicable &&
+        result != Check::Result::kSkipped) {
+      c.evidence = evidence;
+    }
+    checks.push_back(std::move(c));
+  };
+  // A test that opened no CHECKS scope for any requirement it declared
+  // observes them all when it ends (the fixture's own scopes aside).
+  bool declared_scoped = false;
+  bool declared_failed = false;
+  for (const std::string& id : e.declared) {
+    declared_scoped |= Contains(e.scoped, id);
+    declared_failed |= e.failures.count(id) > 0;
   }
-  return check;
+  const bool implicit = !declared_scoped && e.ended;
+  for (const std::string& id : e.seen) {
+    auto failed = e.failures.find(id);
+    auto na = e.not_applicable.find(id);
+    if (died && id == died_in) {
+      std::string message =
+          "the test " + child.Describe() + " while checking " + id;
+      if (failed != e.failures.end()) {
+        message += ", after these failures:\n";
+        for (const std::string& m : failed->second) message += m + "\n";
+      }
+      add({id},
+          child.timed_out ? Check::Result::kTimedOut : Check::Result::kCrashed,
+          message);
+    } else if (failed != e.failures.end()) {
+      std::string message;
+      for (const std::string& m : failed->second) message += m + "\n";
+      add({id}, Check::Result::kFailed, message);
+    } else if (na != e.not_applicable.end()) {
+      add({id}, Check::Result::kNotApplicable, na->second);
+    } else if (Contains(e.checked, id)) {
+      add({id}, Check::Result::kPassed, "");
+    } else if (implicit && !declared_failed && e.skipped.empty() &&
+               Contains(e.declared, id)) {
+      add({id}, Check::Result::kPassed, "");
+    } else {
+      std::string why =
+          !e.skipped.empty() ? "the test skipped: " + e.skipped
+          : died     ? "the test " + child.Describe() + " before checking it"
+          : implicit ? "the test failed before its checks could be "
+                       "told apart"
+                     : "the test stopped before reaching a check of it";
+      add({id}, Check::Result::kSkipped, why);
+    }
+  }
+  for (const std::string& m : e.unattributed) {
+    add({}, Check::Result::kFailed, m);
+  }
+  if (died && died_in.empty()) {
+    add({},
+        child.timed_out ? Check::Result::kTimedOut : Check::Result::kCrashed,
+        "the test " + child.Describe() +
+            (e.ended ? " after it ended" : " before it checked anything"));
+  } else if (!died && e.passed && child.exit_code != 0) {
+    // Ended per GoogleTest, but the process failed afterwards (e.g. at exit,
+    // in the implementation's static destructors).
+    add({}, Check::Result::kCrashed,
+        "the test ended, then the process " + child.Describe());
+  }
+  return checks;
 }
 
 int Supervise(const Flags& flags) {
@@ -213,19 +327,29 @@ int Supervise(const Flags& flags) {
             << flags.implementation << " (" << flags.jobs << " at a time, "
             << flags.timeout_seconds << " s limit each)\n"
             << std::flush;
-  std::vector<Check> checks(tests.size());
+  std::vector<std::vector<Check>> per_test(tests.size());
   std::atomic<size_t> next{0};
   std::mutex print_mu;
   size_t done = 0;
   auto work = [&] {
     for (size_t i = next++; i < tests.size(); i = next++) {
-      checks[i] = RunOne(flags, tests[i], scratch, static_cast<int>(i));
+      per_test[i] = RunOne(flags, tests[i], scratch, static_cast<int>(i));
       std::lock_guard lock(print_mu);
       ++done;
       if (!flags.quiet) {
-        std::printf("[%3zu/%zu] %-8s %s (%.1f s)\n", done, tests.size(),
-                    CheckResultName(checks[i].result), tests[i].c_str(),
-                    checks[i].seconds);
+        std::string failed;
+        for (const Check& c : per_test[i]) {
+          if (c.result == Check::Result::kFailed ||
+              c.result == Check::Result::kCrashed ||
+              c.result == Check::Result::kTimedOut) {
+            failed += " " + (c.requirements.empty() ? std::string("(none)")
+                                                    : c.requirements.front());
+          }
+        }
+        std::printf("[%3zu/%zu] %-6s %s (%.1f s)%s%s\n", done, tests.size(),
+                    failed.empty() ? "ok" : "FAIL", tests[i].c_str(),
+                    per_test[i].empty() ? 0.0 : per_test[i].front().seconds,
+                    failed.empty() ? "" : ": failed", failed.c_str());
         std::fflush(stdout);
       }
     }
@@ -234,9 +358,14 @@ int Supervise(const Flags& flags) {
   for (int j = 0; j < std::max(1, flags.jobs); ++j) pool.emplace_back(work);
   for (std::thread& t : pool) t.join();
   fs::remove_all(scratch, ec);
+  std::vector<Check> checks;
+  for (std::vector<Check>& list : per_test) {
+    for (Check& c : list) checks.push_back(std::move(c));
+  }
 
-  Report report = BuildReport("conformance", flags.implementation, spec,
-                              std::move(checks), std::move(waivers));
+  Report report =
+      BuildReport("conformance", flags.implementation, spec, std::move(checks),
+                  std::move(waivers), flags.profile == "strict");
   report.notes.push_back(std::to_string(tests.size()) +
                          " tests, each in its own process");
   std::cout << Summary(report);
@@ -256,6 +385,7 @@ int Work(const Flags& flags) {
   GetSettings().session_timeout =
       std::chrono::milliseconds(flags.session_timeout_ms);
   GetSettings().settle = std::chrono::milliseconds(flags.settle_ms);
+  syncmgr::testing::InstallRequirementListener();
   if (!::testing::GTEST_FLAG(list_tests)) {
     std::string error;
     if (!LoadImplementation(flags.implementation, &error)) {
@@ -286,6 +416,7 @@ int main(int argc, char** argv) {
       "requirement-traced reports. GoogleTest flags (--gtest_filter=...) "
       "are accepted too.",
       "conformance_suite"};
+  app.option_defaults()->always_capture_default();  // --help shows them
   app.add_option("--implementation", flags.implementation,
                  "The implementation's shared object (default: "
                  "$SYNCMGR_IMPLEMENTATION, else the bundled reference)")
@@ -312,6 +443,11 @@ int main(int argc, char** argv) {
                  "How long a rejected call is watched for a handler being "
                  "created anyway")
       ->check(CLI::Range(0, 10000));
+  app.add_option("--profile", flags.profile,
+                 "What decides the exit status: 'documented' (Microsoft's "
+                 "documented contract; this project's own decisions, OURS, "
+                 "are reported beside it) or 'strict' (both)")
+      ->check(CLI::IsMember({"documented", "strict"}));
   app.add_flag("--quiet", flags.quiet, "No progress line per test");
   app.add_flag("--worker", flags.worker,
                "Run the tests in this process (what each child does)")

@@ -1,60 +1,73 @@
 #!/usr/bin/python3
-"""Checks a conformance report against the failures a known-bad
-implementation must produce.
+"""Checks a conformance report against what an implementation must fail.
 
-Usage: known_bad_check.py REPORT.json EXIT_STATUS ID,ID,... [TEST,TEST,...]
+Usage: known_bad_check.py REPORT.json EXIT_STATUS documented=IDS ours=IDS
+                          timed_out=TESTS
 
-Passes when the suite exited with 1 (requirements failed, not a usage
-error), the report's verdict is FAIL, and the set of failed requirements is
-exactly the expected one, and every test of the optional last argument was
-reported as timed out. Prints what differs otherwise.
+IDS and TESTS are comma-separated (each may be empty). DOCUMENTED and OURS
+are exactly the requirements of the documented contract and of the
+reference profile (OURS) that must be reported as failed. Passes when the
+sets of failed requirements are exactly these, the verdict is FAIL and the
+exit status 1 when DOCUMENTED is not empty (PASS and 0 otherwise: the
+reference profile does not gate by default), and every test of TIMED_OUT
+was reported as timed out. Prints what differs otherwise.
 """
 
 import json
 import sys
 
 
+def ids(text):
+    return set(filter(None, text.split(",")))
+
+
 def main(argv):
-    if len(argv) not in (4, 5):
+    lists = dict(a.split("=", 1) for a in argv[3:] if "=" in a)
+    if len(argv) < 3 or set(lists) - {"documented", "ours", "timed_out"}:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    report_path, status, expected = argv[1], int(argv[2]), set(filter(None, argv[3].split(",")))
+    report_path, status = argv[1], int(argv[2])
+    documented = ids(lists.get("documented", ""))
+    ours = ids(lists.get("ours", ""))
+    timed_out = ids(lists.get("timed_out", ""))
     problems = []
-    if status != 1:
-        problems.append(f"the suite exited with {status}, expected 1 "
-                        "(requirements failed)")
     try:
         with open(report_path, encoding="utf-8") as f:
             report = json.load(f)
     except (OSError, ValueError) as e:
         print(f"FAIL cannot read {report_path}: {e}")
         return 1
-    failed = {r["id"] for r in report["requirements"]
-              if r["status"] == "fail"}
-    if report.get("verdict") != "FAIL":
-        problems.append(f"verdict is {report.get('verdict')}, expected FAIL")
-    if not expected:
-        problems.append("no expected failure is listed for this "
-                        "implementation (conformance/known_bad.bzl)")
-    for missing in sorted(expected - failed):
-        problems.append(f"{missing} passed, but this implementation breaks it")
-    for extra in sorted(failed - expected):
-        problems.append(f"{extra} failed, but this implementation should not "
-                        "break it")
-    timed_out = set(filter(None, argv[4].split(","))) if len(argv) == 5 else set()
-    results = {c["name"]: c["result"] for c in report["checks"]}
+    want_verdict, want_status = ("FAIL", 1) if documented else ("PASS", 0)
+    if status != want_status:
+        problems.append(f"the suite exited with {status}, expected "
+                        f"{want_status}")
+    if report.get("verdict") != want_verdict:
+        problems.append(f"verdict is {report.get('verdict')}, expected "
+                        f"{want_verdict}")
+    for profile, expected in (("documented", documented), ("reference", ours)):
+        failed = {r["id"] for r in report["requirements"]
+                  if r["status"] == "fail" and r["profile"] == profile}
+        for missing in sorted(expected - failed):
+            problems.append(f"{missing} ({profile}) passed or was not run, "
+                            "but this implementation breaks it")
+        for extra in sorted(failed - expected):
+            problems.append(f"{extra} ({profile}) failed, but this "
+                            "implementation should not break it")
+    results = {}
+    for c in report["checks"]:
+        results.setdefault(c["name"], set()).add(c["result"])
     for name in sorted(timed_out):
-        if results.get(name) != "timed out":
-            problems.append(f"{name} should have timed out, but its result "
-                            f"is {results.get(name, 'missing')}")
+        if "timed out" not in results.get(name, set()):
+            problems.append(f"{name} should have timed out, but its results "
+                            f"are {sorted(results.get(name, {'missing'}))}")
     for r in report["requirements"]:
         if r["status"] == "fail":
-            print(f"failed {r['id']}: " + "; ".join(
+            print(f"failed {r['id']} ({r['profile']}): " + "; ".join(
                 f.splitlines()[0] if f else "" for f in r["failures"]))
     for p in problems:
         print("FAIL " + p)
-    print(f"{len(failed)} requirements failed, {len(expected)} expected: "
-          f"{'FAILED' if problems else 'OK'}")
+    print(f"{'FAILED' if problems else 'OK'}: documented {sorted(documented)}, "
+          f"ours {sorted(ours)}")
     return 1 if problems else 0
 
 

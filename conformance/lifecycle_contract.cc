@@ -1,5 +1,9 @@
 // The handler lifecycle as a handler sees it, and the callback the manager
-// hands it (reference/SPEC.md HS-, CB-).
+// hands it (reference/SPEC.md HS-, CB-). Each check names one requirement
+// (CHECKS); the order of calls is judged from the handler's call log, one
+// rule at a time, not by one sequence expectation that would blame every
+// rule for one difference.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -13,119 +17,238 @@ namespace syncmgr::conformance {
 namespace {
 
 using ::syncmgr::com::ComPtr;
-using ::syncmgr::testing::HandlerMock;
 using ::syncmgr::testing::HresultIs;
 using ::syncmgr::testing::MakeItem;
 using ::syncmgr::testing::TestGuid;
-using ::testing::_;
+using ::testing::AnyOf;
+using ::testing::Contains;
 using ::testing::ElementsAre;
-using ::testing::InSequence;
 using ::testing::Invoke;
-using ::testing::IsNull;
-using ::testing::NotNull;
+using ::testing::Not;
 using ::testing::Return;
+using ::testing::UnorderedElementsAre;
 using namespace std::chrono_literals;
 
 using LifecycleContract = ContractTest;
 
+size_t Count(const std::vector<std::string>& calls, const std::string& call) {
+  return static_cast<size_t>(std::count(calls.begin(), calls.end(), call));
+}
+
+// Index of the first (or last) `call`, or calls.size().
+size_t First(const std::vector<std::string>& calls, const std::string& call) {
+  return static_cast<size_t>(std::find(calls.begin(), calls.end(), call) -
+                             calls.begin());
+}
+size_t Last(const std::vector<std::string>& calls, const std::string& call) {
+  auto it = std::find(calls.rbegin(), calls.rend(), call);
+  return it == calls.rend() ? calls.size()
+                            : static_cast<size_t>(calls.rend() - it - 1);
+}
+
+::testing::AssertionResult CallbackResetBeforeRelease(
+    const std::vector<std::string>& calls) {
+  if (Count(calls, "SetProgressCallback(callback)") == 0) {
+    return ::testing::AssertionSuccess() << "no callback was given";
+  }
+  const size_t reset = Last(calls, "SetProgressCallback(NULL)");
+  const size_t destroyed = Last(calls, "Destroyed");
+  const size_t given = Last(calls, "SetProgressCallback(callback)");
+  if (reset < calls.size() && reset > given && reset < destroyed) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "the handler was released without SetProgressCallback(NULL) "
+            "after its callback was set; calls: "
+         << ::testing::PrintToString(calls);
+}
+
 TEST_F(LifecycleContract, CallsComeInTheSpecifiedOrder) {
-  REQUIREMENT("HS-101 HS-010 HS-011 HS-016 HS-024 UI-004 UI-117 ST-001");
+  REQUIREMENT("HS-010 HS-011 HS-016 HS-024 UI-004 ST-001 UI-117 HS-101");
   mock().items = {
       MakeItem(TestGuid(1), WSTR("checked")),
       MakeItem(TestGuid(2), WSTR("unchecked"), SYNCMGRITEMSTATE_UNCHECKED),
       MakeItem(TestGuid(3), WSTR("checked too"))};
+  const HRESULT hr = Update(SYNCMGRINVOKE_STARTSYNC);
   {
-    InSequence order;
-    EXPECT_CALL(mock(), Created());
-    EXPECT_CALL(mock(), Initialize(0, _, 0, IsNull()));
-    EXPECT_CALL(mock(), GetHandlerInfo(NotNull()));
-    EXPECT_CALL(mock(), EnumSyncMgrItems(NotNull()));
-    EXPECT_CALL(mock(), SetProgressCallback(NotNull()));
-    EXPECT_CALL(mock(), PrepareForSync(2, NotNull(), _, _));
-    EXPECT_CALL(mock(), Synchronize(_));
-    EXPECT_CALL(mock(), SetProgressCallback(IsNull()));
-    EXPECT_CALL(mock(), Destroyed());
+    CHECKS("UI-004");
+    EXPECT_THAT(hr, HresultIs(S_OK));
   }
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(1));
-  EXPECT_THAT(mock().prepared_items(), ElementsAre(TestGuid(1), TestGuid(3)));
+  ASSERT_SESSIONS_ENDED(1);
+  const std::vector<std::string> calls = mock().calls();
+  const std::vector<GUID> prepared = mock().prepared_items();
+  {
+    CHECKS("UI-004");  // STARTSYNC: synchronized at once, no Choice step
+    EXPECT_THAT(calls, Contains("Synchronize"))
+        << ::testing::PrintToString(calls);
+  }
+  {
+    CHECKS("HS-010");
+    EXPECT_TRUE(CallbackResetBeforeRelease(calls));
+  }
+  {
+    CHECKS("HS-011");
+    ASSERT_LT(First(calls, "PrepareForSync"), calls.size())
+        << "PrepareForSync was never called";
+    EXPECT_FALSE(prepared.empty()) << "PrepareForSync got no item";
+    for (const GUID& id : prepared) {
+      EXPECT_THAT(id, AnyOf(TestGuid(1), TestGuid(2), TestGuid(3)))
+          << "PrepareForSync got an ID the handler never enumerated";
+    }
+    EXPECT_LT(First(calls, "PrepareForSync"), First(calls, "Synchronize"))
+        << ::testing::PrintToString(calls);
+  }
+  {
+    CHECKS("ST-001");  // CHECKED is included by default, UNCHECKED not
+    EXPECT_THAT(prepared, Contains(TestGuid(1)));
+    EXPECT_THAT(prepared, Contains(TestGuid(3)));
+    EXPECT_THAT(prepared, Not(Contains(TestGuid(2))));
+  }
+  {
+    CHECKS("HS-024");
+    EXPECT_EQ(Count(calls, "Synchronize"), 1u)
+        << ::testing::PrintToString(calls);
+  }
+  {
+    CHECKS("HS-016");  // the completion from inside Synchronize ends it
+    EXPECT_LT(Last(calls, "Synchronize"), Last(calls, "Destroyed"));
+  }
+  {
+    CHECKS("UI-117");
+    EXPECT_THAT(prepared, ElementsAre(TestGuid(1), TestGuid(3)));
+  }
+  {
+    CHECKS("HS-101");
+    EXPECT_THAT(calls,
+                ElementsAre("Created", "Initialize", "GetHandlerInfo",
+                            "EnumSyncMgrItems", "SetProgressCallback(callback)",
+                            "PrepareForSync", "Synchronize",
+                            "SetProgressCallback(NULL)", "Destroyed"));
+  }
 }
 
 TEST_F(LifecycleContract, NoSelectedItemMeansNoPrepareForSync) {
-  REQUIREMENT("HS-014");
+  REQUIREMENT("HS-014 HS-115");
   mock().items = {
       MakeItem(TestGuid(1), WSTR("off"), SYNCMGRITEMSTATE_UNCHECKED)};
-  EXPECT_CALL(mock(), PrepareForSync).Times(0);
-  EXPECT_CALL(mock(), Synchronize).Times(0);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(1));
+  ASSERT_SESSIONS_ENDED(1);
+  const std::vector<std::string> calls = mock().calls();
+  {
+    CHECKS("HS-014");
+    EXPECT_EQ(Count(calls, "Synchronize"), 0u)
+        << ::testing::PrintToString(calls);
+  }
+  {
+    CHECKS("HS-115");
+    EXPECT_EQ(Count(calls, "PrepareForSync"), 0u)
+        << ::testing::PrintToString(calls);
+  }
 }
 
 TEST_F(LifecycleContract, RefusedPrepareForSyncEndsWithoutSynchronize) {
-  REQUIREMENT("HS-102 HS-013");
+  REQUIREMENT("HS-015 HS-010 HS-102");
   EXPECT_CALL(mock(), PrepareForSync)
       .WillOnce(Return(S_FALSE))
       .WillOnce(Return(E_OUTOFMEMORY));
-  EXPECT_CALL(mock(), Synchronize).Times(0);
-  EXPECT_CALL(mock(), SetProgressCallback(IsNull())).Times(2);
-  EXPECT_CALL(mock(), SetProgressCallback(NotNull())).Times(2);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(2));
+  ASSERT_SESSIONS_ENDED(2);
+  const std::vector<std::string> calls = mock().calls();
+  {
+    CHECKS("HS-015");  // no PrepareForSyncCompleted(S_OK) came
+    EXPECT_EQ(Count(calls, "Synchronize"), 0u)
+        << ::testing::PrintToString(calls);
+  }
+  const bool reset = Count(calls, "SetProgressCallback(NULL)") ==
+                     Count(calls, "SetProgressCallback(callback)");
+  {
+    CHECKS("HS-010");
+    EXPECT_TRUE(reset) << ::testing::PrintToString(calls);
+  }
+  if (reset) {
+    CHECKS("HS-102");  // each refused session ended at once
+    EXPECT_EQ(Count(calls, "SetProgressCallback(NULL)"), 2u)
+        << ::testing::PrintToString(calls);
+  }
 }
 
 TEST_F(LifecycleContract, FailedPrepareCompletionEndsWithoutSynchronize) {
-  REQUIREMENT("HS-015 CB-001");
+  REQUIREMENT("HS-015");
   EXPECT_CALL(mock(), PrepareForSync)
       .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
         mock().callback()->PrepareForSyncCompleted(E_FAIL);
         return S_OK;
       }));
-  EXPECT_CALL(mock(), Synchronize).Times(0);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(1));
+  ASSERT_SESSIONS_ENDED(1);
+  EXPECT_EQ(Count(mock().calls(), "Synchronize"), 0u)
+      << ::testing::PrintToString(mock().calls());
 }
 
 TEST_F(LifecycleContract, SynchronizeWaitsForALateCompletionFromAnotherThread) {
-  REQUIREMENT("HS-012 HS-015 HS-025 CB-104");
+  REQUIREMENT("HS-015 HS-012 CB-001 HS-025");
   std::atomic<bool> prepare_completed{false};
   std::atomic<bool> synchronize_too_early{false};
+  std::atomic<HRESULT> prepare_answer{E_PENDING};
+  std::atomic<HRESULT> synchronize_answer{E_PENDING};
   EXPECT_CALL(mock(), PrepareForSync)
       .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
         ComPtr<ISyncMgrSynchronizeCallback> callback = mock().callback();
-        mock().RunOnThread([callback, &prepare_completed] {
+        mock().RunOnThread([callback, &prepare_completed, &prepare_answer] {
           std::this_thread::sleep_for(50ms);
           prepare_completed = true;
-          callback->PrepareForSyncCompleted(S_OK);
+          prepare_answer = callback->PrepareForSyncCompleted(S_OK);
         });
         return S_OK;
       }));
-  EXPECT_CALL(mock(), Synchronize).WillOnce(Invoke([&](HWND) {
+  ON_CALL(mock(), Synchronize).WillByDefault(Invoke([&](HWND) {
     if (!prepare_completed) synchronize_too_early = true;
     ComPtr<ISyncMgrSynchronizeCallback> callback = mock().callback();
-    mock().RunOnThread([callback] {
+    mock().RunOnThread([callback, &synchronize_answer] {
       std::this_thread::sleep_for(20ms);
-      callback->SynchronizeCompleted(S_OK);
+      synchronize_answer = callback->SynchronizeCompleted(S_OK);
     });
     return S_OK;
   }));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(1));
-  EXPECT_FALSE(synchronize_too_early)
-      << "Synchronize was called before PrepareForSyncCompleted";
+  ASSERT_SESSIONS_ENDED(1);
+  mock().JoinThreads();
+  {
+    CHECKS("HS-015");
+    EXPECT_FALSE(synchronize_too_early)
+        << "Synchronize was called before PrepareForSyncCompleted";
+  }
+  if (!synchronize_too_early) {
+    CHECKS("HS-012");  // a completion after PrepareForSync returned
+    EXPECT_THAT(prepare_answer.load(), HresultIs(S_OK));
+  }
+  {
+    CHECKS("CB-001");  // PrepareForSyncCompleted(S_OK) leads to Synchronize
+    EXPECT_EQ(Count(mock().calls(), "Synchronize"), 1u)
+        << ::testing::PrintToString(mock().calls());
+  }
+  {
+    CHECKS("HS-025");  // both completions came from another thread
+    EXPECT_THAT(synchronize_answer.load(), HresultIs(S_OK));
+  }
 }
 
 TEST_F(LifecycleContract, MissingCompletionEndsTheSession) {
   REQUIREMENT("HS-112");
   EXPECT_CALL(mock(), Synchronize).WillOnce(Return(S_OK));  // never completes
-  EXPECT_CALL(mock(), SetProgressCallback(IsNull()));
-  EXPECT_CALL(mock(), SetProgressCallback(NotNull()));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(1)) << "the manager must stop waiting (HS-112)";
+  // A manager may wait for ever (the pages set no limit): then this OURS
+  // rule fails, and the handler left alive is not counted against COM-003.
+  if (!SessionsEnded(1)) {
+    AllowUnfinishedSessions();
+    ADD_FAILURE() << "the manager never stopped waiting for "
+                     "SynchronizeCompleted ("
+                  << GetSettings().session_timeout.count() << " ms)";
+  }
 }
 
-// ---- The callback
-// ------------------------------------------------------------
+// ---- The callback ----------------------------------------------------------
 
 using CallbackContract = ContractTest;
 
@@ -133,7 +256,7 @@ using CallbackContract = ContractTest;
 // completes the session.
 void DuringSynchronize(MockHandler& mock,
                        std::function<void(ISyncMgrSynchronizeCallback*)> body) {
-  EXPECT_CALL(mock, Synchronize).WillOnce(Invoke([&mock, body](HWND) {
+  ON_CALL(mock, Synchronize).WillByDefault(Invoke([&mock, body](HWND) {
     ComPtr<ISyncMgrSynchronizeCallback> callback = mock.callback();
     body(callback.Get());
     callback->SynchronizeCompleted(S_OK);
@@ -142,21 +265,24 @@ void DuringSynchronize(MockHandler& mock,
 }
 
 TEST_F(CallbackContract, SecondCompletionIsUnexpected) {
-  REQUIREMENT("CB-101 HS-108");
-  HRESULT first = E_FAIL, second = S_OK;
-  EXPECT_CALL(mock(), Synchronize).WillOnce(Invoke([&](HWND) {
-    first = mock().callback()->SynchronizeCompleted(S_OK);
-    second = mock().callback()->SynchronizeCompleted(S_OK);
-    return S_OK;
-  }));
+  REQUIREMENT("CB-015 CB-101");
+  HRESULT first = E_PENDING, second = E_PENDING;
+  DuringSynchronize(mock(), [&](ISyncMgrSynchronizeCallback* cb) {
+    first = cb->SynchronizeCompleted(S_OK);
+    second = cb->SynchronizeCompleted(S_OK);
+  });
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(1));
-  EXPECT_THAT(first, HresultIs(S_OK));
+  ASSERT_SESSIONS_ENDED(1);
+  {
+    CHECKS("CB-015");
+    EXPECT_THAT(first, HresultIs(S_OK));
+  }
+  CHECKS("CB-101");
   EXPECT_THAT(second, HresultIs(E_UNEXPECTED));
 }
 
 TEST_F(CallbackContract, UnsolicitedCompletionsAreUnexpected) {
-  REQUIREMENT("CB-004 CB-005 CB-101");
+  REQUIREMENT("CB-101");
   HRESULT properties = S_OK, show_error = S_OK, early_synchronize = S_OK;
   EXPECT_CALL(mock(), PrepareForSync)
       .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
@@ -168,37 +294,46 @@ TEST_F(CallbackContract, UnsolicitedCompletionsAreUnexpected) {
         return S_OK;
       }));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(1));
+  ASSERT_SESSIONS_ENDED(1);
+  CHECKS("CB-101");
   EXPECT_THAT(properties, HresultIs(E_UNEXPECTED));
   EXPECT_THAT(show_error, HresultIs(E_UNEXPECTED));
   EXPECT_THAT(early_synchronize, HresultIs(E_UNEXPECTED));
 }
 
+// What Progress may answer when the call succeeds (CB-009).
+auto ProgressAnswer() {
+  return AnyOf(HresultIs(S_OK), HresultIs(S_SYNCMGR_CANCELITEM),
+               HresultIs(S_SYNCMGR_CANCELALL));
+}
+
 TEST_F(CallbackContract, ProgressArgumentsAreChecked) {
-  REQUIREMENT("CB-009 CB-102 CB-105 CB-107 CB-015 ST-004");
+  REQUIREMENT("CB-009 ST-004 CB-102 CB-105 CB-107");
   struct Case {
     const char* what;
+    const char* requirement;
     DWORD cb_size;
     UINT mask;
     DWORD status;
     INT value, max;
     bool known_item;
-    HRESULT expected;
+    HRESULT expected;  // S_OK: any answer CB-009 allows
   };
   const Case cases[] = {
-      {"well formed", 32, 0xF, SYNCMGRSTATUS_UPDATING, 1, 10, true, S_OK},
-      {"empty mask", 32, 0, 0, 0, 0, true, S_OK},
-      {"NULL item", 0, 0, 0, 0, 0, true, E_INVALIDARG},
-      {"wrong cbSize", 24, 0xF, SYNCMGRSTATUS_UPDATING, 1, 10, true,
+      {"well formed", "CB-009", 32, 0xF, SYNCMGRSTATUS_UPDATING, 1, 10, true,
+       S_OK},
+      {"empty mask", "ST-004", 32, 0, 0, 0, 0, true, S_OK},
+      {"NULL item", "CB-102", 0, 0, 0, 0, 0, true, E_INVALIDARG},
+      {"wrong cbSize", "CB-102", 24, 0xF, SYNCMGRSTATUS_UPDATING, 1, 10, true,
        E_INVALIDARG},
-      {"unknown mask bit", 32, 0x10, 0, 0, 0, true, E_INVALIDARG},
-      {"unknown status", 32, SYNCMGRPROGRESSITEM_STATUSTYPE, 0x42, 0, 0, true,
-       E_INVALIDARG},
-      {"value above max", 32, 0xF, SYNCMGRSTATUS_UPDATING, 11, 10, true,
-       E_INVALIDARG},
-      {"negative value", 32, SYNCMGRPROGRESSITEM_PROGVALUE, 0, -1, 0, true,
-       E_INVALIDARG},
-      {"item never enumerated", 32, 0, 0, 0, 0, false, E_INVALIDARG},
+      {"unknown mask bit", "CB-102", 32, 0x10, 0, 0, 0, true, E_INVALIDARG},
+      {"unknown status", "CB-102", 32, SYNCMGRPROGRESSITEM_STATUSTYPE, 0x42, 0,
+       0, true, E_INVALIDARG},
+      {"value above max", "CB-105", 32, 0xF, SYNCMGRSTATUS_UPDATING, 11, 10,
+       true, E_INVALIDARG},
+      {"negative value", "CB-105", 32, SYNCMGRPROGRESSITEM_PROGVALUE, 0, -1, 0,
+       true, E_INVALIDARG},
+      {"item never enumerated", "CB-107", 32, 0, 0, 0, 0, false, E_INVALIDARG},
   };
   std::vector<HRESULT> answers;
   DuringSynchronize(mock(), [&](ISyncMgrSynchronizeCallback* cb) {
@@ -215,54 +350,77 @@ TEST_F(CallbackContract, ProgressArgumentsAreChecked) {
     }
   });
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(1));
-  ASSERT_EQ(answers.size(), std::size(cases));
+  ASSERT_SESSIONS_ENDED(1);
+  ASSERT_EQ(answers.size(), std::size(cases)) << "Synchronize never ran";
   for (size_t i = 0; i < answers.size(); ++i) {
-    EXPECT_THAT(answers[i], HresultIs(cases[i].expected)) << cases[i].what;
+    CHECKS(cases[i].requirement);
+    if (cases[i].expected == S_OK) {
+      EXPECT_THAT(answers[i], ProgressAnswer()) << cases[i].what;
+    } else {
+      EXPECT_THAT(answers[i], HresultIs(cases[i].expected)) << cases[i].what;
+    }
   }
 }
 
 TEST_F(CallbackContract, LogErrorAndDeleteLogErrorArguments) {
-  REQUIREMENT("CB-011 CB-013 CB-102 CB-107 CB-015");
-  std::vector<HRESULT> answers;
+  REQUIREMENT("CB-011 CB-012 CB-015 CB-013 CB-102 CB-107");
+  struct Answer {
+    const char* what;
+    const char* requirement;
+    HRESULT expected;
+    HRESULT got;
+  };
+  std::vector<Answer> answers;
   DuringSynchronize(mock(), [&](ISyncMgrSynchronizeCallback* cb) {
     SYNCMGRLOGERRORINFO info{};
     info.cbSize = sizeof info;
     info.mask = SYNCMGRLOGERROR_ERRORID | SYNCMGRLOGERROR_ITEMID;
     info.ErrorID = TestGuid(0x600);
     info.ItemID = TestGuid(1);
-    answers.push_back(
+    auto add = [&](const char* what, const char* req, HRESULT expected,
+                   HRESULT got) {
+      answers.push_back({what, req, expected, got});
+    };
+    add("LogError without info", "CB-011", S_OK,
         cb->LogError(SYNCMGRLOGLEVEL_INFORMATION, WSTR("a"), nullptr));
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_WARNING, WSTR("b"), &info));
-    answers.push_back(cb->LogError(0, WSTR("level 0"), nullptr));
-    answers.push_back(cb->LogError(4, WSTR("level 4"), nullptr));
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, nullptr, nullptr));
+    add("LogError with info", "CB-012", S_OK,
+        cb->LogError(SYNCMGRLOGLEVEL_WARNING, WSTR("b"), &info));
+    add("LogError level 0", "CB-102", E_INVALIDARG,
+        cb->LogError(0, WSTR("level 0"), nullptr));
+    add("LogError level 4", "CB-102", E_INVALIDARG,
+        cb->LogError(4, WSTR("level 4"), nullptr));
+    add("LogError NULL text", "CB-102", E_INVALIDARG,
+        cb->LogError(SYNCMGRLOGLEVEL_ERROR, nullptr, nullptr));
     SYNCMGRLOGERRORINFO bad = info;
     bad.cbSize = 40;
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("c"), &bad));
+    add("LogError info cbSize 40", "CB-102", E_INVALIDARG,
+        cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("c"), &bad));
     bad = info;
     bad.mask = 0x8;
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("d"), &bad));
+    add("LogError unknown mask bit", "CB-102", E_INVALIDARG,
+        cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("d"), &bad));
     bad = info;
     bad.ItemID = TestGuid(0x43);
-    answers.push_back(cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("e"), &bad));
-    answers.push_back(cb->DeleteLogError(TestGuid(0x600), 0));
-    answers.push_back(cb->DeleteLogError(GUID_NULL, 0));
-    answers.push_back(cb->DeleteLogError(GUID_NULL, 1));
+    add("LogError about an item never enumerated", "CB-107", E_INVALIDARG,
+        cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("e"), &bad));
+    add("DeleteLogError(id)", "CB-015", S_OK,
+        cb->DeleteLogError(TestGuid(0x600), 0));
+    add("DeleteLogError(GUID_NULL)", "CB-013", S_OK,
+        cb->DeleteLogError(GUID_NULL, 0));
+    add("DeleteLogError reserved 1", "CB-102", E_INVALIDARG,
+        cb->DeleteLogError(GUID_NULL, 1));
   });
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(1));
-  EXPECT_THAT(
-      answers,
-      ElementsAre(HresultIs(S_OK), HresultIs(S_OK), HresultIs(E_INVALIDARG),
-                  HresultIs(E_INVALIDARG), HresultIs(E_INVALIDARG),
-                  HresultIs(E_INVALIDARG), HresultIs(E_INVALIDARG),
-                  HresultIs(E_INVALIDARG), HresultIs(S_OK), HresultIs(S_OK),
-                  HresultIs(E_INVALIDARG)));
+  ASSERT_SESSIONS_ENDED(1);
+  ASSERT_FALSE(answers.empty()) << "Synchronize never ran";
+  for (const Answer& a : answers) {
+    CHECKS(a.requirement);
+    EXPECT_THAT(a.got, HresultIs(a.expected)) << a.what;
+  }
 }
 
 TEST_F(CallbackContract, EnableModelessAndEstablishConnection) {
-  REQUIREMENT("CB-008 CB-106 CB-014");
+  REQUIREMENT("CB-008 CB-014 CB-106 CB-108 CB-102");
   std::vector<HRESULT> answers;
   DuringSynchronize(mock(), [&](ISyncMgrSynchronizeCallback* cb) {
     answers.push_back(cb->EnableModeless(TRUE));
@@ -272,24 +430,42 @@ TEST_F(CallbackContract, EnableModelessAndEstablishConnection) {
     answers.push_back(cb->EstablishConnection(nullptr, 7));
   });
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(1));
-  // Headless: no dialog may be shown (CB-106).
-  EXPECT_THAT(answers,
-              ElementsAre(HresultIs(S_FALSE), HresultIs(S_OK), HresultIs(S_OK),
-                          HresultIs(S_OK), HresultIs(E_INVALIDARG)));
+  ASSERT_SESSIONS_ENDED(1);
+  ASSERT_EQ(answers.size(), 5u) << "Synchronize never ran";
+  bool modeless_documented = false;
+  {
+    CHECKS("CB-008");
+    EXPECT_THAT(answers[0], AnyOf(HresultIs(S_OK), HresultIs(S_FALSE)));
+    modeless_documented = answers[0] == S_OK || answers[0] == S_FALSE;
+  }
+  {
+    CHECKS("CB-014");
+    EXPECT_THAT(answers[2], HresultIs(S_OK)) << "EstablishConnection(NULL)";
+  }
+  if (modeless_documented) {
+    // Headless, no dialog may be shown.
+    CHECKS("CB-106");
+    EXPECT_THAT(answers[0], HresultIs(S_FALSE)) << "EnableModeless(TRUE)";
+    EXPECT_THAT(answers[1], HresultIs(S_OK)) << "EnableModeless(FALSE)";
+  }
+  {
+    CHECKS("CB-108");
+    EXPECT_THAT(answers[3], HresultIs(S_OK)) << "a named connection";
+  }
+  CHECKS("CB-102");
+  EXPECT_THAT(answers[4], HresultIs(E_INVALIDARG)) << "dwReserved 7";
 }
 
 TEST_F(CallbackContract, CallbackUsedAfterTheSessionIsUnexpected) {
   REQUIREMENT("HS-111");
   ComPtr<ISyncMgrSynchronizeCallback> kept;
-  EXPECT_CALL(mock(), Synchronize).WillOnce(Invoke([&](HWND) {
-    kept = mock().callback();  // a reference the handler should not keep
-    kept->SynchronizeCompleted(S_OK);
-    return S_OK;
-  }));
+  DuringSynchronize(mock(), [&](ISyncMgrSynchronizeCallback* cb) {
+    cb->AddRef();  // a reference the handler should not keep
+    kept = ComPtr<ISyncMgrSynchronizeCallback>::Adopt(cb);
+  });
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(1));
-  ASSERT_TRUE(kept);
+  ASSERT_SESSIONS_ENDED(1);
+  ASSERT_TRUE(kept) << "Synchronize never ran";
   SYNCMGRPROGRESSITEM item{};
   item.cbSize = sizeof item;
   EXPECT_THAT(kept->Progress(TestGuid(1), &item), HresultIs(E_UNEXPECTED));

@@ -1,4 +1,10 @@
 // ISyncMgrRegister and the process-wide registry (reference/SPEC.md REG-).
+// The fixture finds ISyncMgrRegister wherever the implementation offers it
+// (conformance/testing/contract_test.h).
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "conformance/testing/contract_test.h"
 #include "reference/com/com.h"
 
@@ -7,36 +13,77 @@ namespace {
 
 using ::syncmgr::com::ComPtr;
 using ::syncmgr::testing::HresultIs;
+using ::testing::AnyOf;
 using ::testing::Invoke;
 
 using RegistrationContract = ContractTest;
 
+// What the three methods may return besides their documented successes
+// (REG-005).
+auto DocumentedRegisterResult(HRESULT success) {
+  return AnyOf(HresultIs(success), HresultIs(E_INVALIDARG),
+               HresultIs(E_UNEXPECTED), HresultIs(E_OUTOFMEMORY));
+}
+
 TEST_F(RegistrationContract, RegisterQueryUnregister) {
-  REQUIREMENT("REG-001 REG-003 REG-004 REG-006 REG-008 REG-009 REG-104");
+  REQUIREMENT("REG-001 REG-003 REG-004 REG-008 REG-009 REG-006");
   const GUID clsid = ExtraHandlerClsid(0x40);
+  const GUID no_description = ExtraHandlerClsid(0x44);
+  {
+    CHECKS("REG-001");
+    ComPtr<ISyncMgrRegister> same;
+    EXPECT_THAT(register_->QueryInterface(IID_ISyncMgrRegister, same.PutVoid()),
+                HresultIs(S_OK));
+  }
   DWORD flags = 0xDEADBEEF;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(clsid, &flags),
-              HresultIs(S_FALSE));
-  EXPECT_THAT(register_->RegisterSyncMgrHandler(
-                  clsid, nullptr,
-                  SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE),
-              HresultIs(S_OK));
+  {
+    CHECKS("REG-008");
+    EXPECT_THAT(register_->GetHandlerRegistrationInfo(clsid, &flags),
+                HresultIs(S_FALSE));
+  }
+  {
+    CHECKS("REG-003");
+    ASSERT_THAT(register_->RegisterSyncMgrHandler(
+                    clsid, WSTR("Registration test"),
+                    SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE),
+                HresultIs(S_OK));
+  }
+  {
+    CHECKS("REG-004");
+    EXPECT_THAT(register_->RegisterSyncMgrHandler(no_description, nullptr, 0),
+                HresultIs(S_OK));
+    register_->UnregisterSyncMgrHandler(no_description, 0);
+  }
   flags = 0xDEADBEEF;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(clsid, &flags),
-              HresultIs(S_OK));
-  EXPECT_EQ(flags,
-            DWORD{SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE});
+  HRESULT registered = E_PENDING;
+  {
+    CHECKS("REG-008");
+    registered = register_->GetHandlerRegistrationInfo(clsid, &flags);
+    EXPECT_THAT(registered, HresultIs(S_OK));
+  }
+  if (registered == S_OK) {
+    CHECKS("REG-009");
+    EXPECT_EQ(flags,
+              DWORD{SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE});
+  }
+  CHECKS("REG-006");
   EXPECT_THAT(register_->UnregisterSyncMgrHandler(clsid, 0), HresultIs(S_OK));
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(clsid, &flags),
-              HresultIs(S_FALSE));
+              HresultIs(S_FALSE))
+      << "still registered after UnregisterSyncMgrHandler";
 }
 
 TEST_F(RegistrationContract, NotRegisteredClearsTheFlags) {
-  REQUIREMENT("REG-103");
+  REQUIREMENT("REG-008 REG-103");
   DWORD flags = 0xDEADBEEF;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kUnregisteredClsid, &flags),
-              HresultIs(S_FALSE));
-  EXPECT_EQ(flags, 0u);
+  HRESULT hr = E_PENDING;
+  {
+    CHECKS("REG-008");
+    hr = register_->GetHandlerRegistrationInfo(kUnregisteredClsid, &flags);
+    EXPECT_THAT(hr, HresultIs(S_FALSE));
+  }
+  CHECKS("REG-103");
+  if (hr == S_FALSE) EXPECT_EQ(flags, 0u);
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(kHandlerClsid, nullptr),
               HresultIs(E_INVALIDARG));
 }
@@ -58,24 +105,70 @@ TEST_F(RegistrationContract, ReRegisteringReplacesFlags) {
 TEST_F(RegistrationContract, BadArgumentsAreRejected) {
   REQUIREMENT("REG-005 REG-010 REG-101 REG-102");
   const GUID clsid = ExtraHandlerClsid(0x42);
-  EXPECT_THAT(register_->RegisterSyncMgrHandler(CLSID_NULL, nullptr, 0),
-              HresultIs(E_INVALIDARG));
+  struct Answer {
+    const char* what;
+    HRESULT success;  // the method's documented success code
+    HRESULT ours;     // what the reference answers (REG-101, REG-102)
+    const char* ours_requirement;
+    HRESULT got;
+  };
+  std::vector<Answer> answers;
+  answers.push_back(
+      {"Register(CLSID_NULL)", S_OK, E_INVALIDARG, "REG-101",
+       register_->RegisterSyncMgrHandler(CLSID_NULL, nullptr, 0)});
+  bool registered_bad_flags = false;
   for (DWORD flags : {0x8u, 0x10u, 0x80000000u, 0xFFFFFFFFu}) {
-    EXPECT_THAT(register_->RegisterSyncMgrHandler(clsid, nullptr, flags),
-                HresultIs(E_INVALIDARG))
-        << "flags " << flags;
+    const HRESULT hr = register_->RegisterSyncMgrHandler(clsid, nullptr, flags);
+    answers.push_back({"Register with flags outside the mask", S_OK,
+                       E_INVALIDARG, "REG-101", hr});
+    DWORD got = 0;
+    if (hr == S_OK &&
+        register_->GetHandlerRegistrationInfo(clsid, &got) == S_OK) {
+      registered_bad_flags |= (got & ~DWORD{SYNCMGRREGISTERFLAGS_MASK}) != 0;
+    }
+  }
+  {
+    CHECKS("REG-010");
+    EXPECT_FALSE(registered_bad_flags)
+        << "flag bits outside SYNCMGRREGISTERFLAGS_MASK were registered";
   }
   DWORD flags = 0;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(clsid, &flags),
-              HresultIs(S_FALSE))
-      << "a refused registration registered something";
-  EXPECT_THAT(register_->UnregisterSyncMgrHandler(kHandlerClsid, 1),
-              HresultIs(E_INVALIDARG));
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kHandlerClsid, &flags),
-              HresultIs(S_OK))
-      << "a refused unregistration unregistered";
-  EXPECT_THAT(register_->UnregisterSyncMgrHandler(kUnregisteredClsid, 0),
-              HresultIs(S_OK));
+  const HRESULT after_refusals =
+      register_->GetHandlerRegistrationInfo(clsid, &flags);
+  register_->UnregisterSyncMgrHandler(clsid, 0);
+  answers.push_back({"Unregister with dwReserved 1", S_OK, E_INVALIDARG,
+                     "REG-102",
+                     register_->UnregisterSyncMgrHandler(kHandlerClsid, 1)});
+  const HRESULT still_registered =
+      register_->GetHandlerRegistrationInfo(kHandlerClsid, &flags);
+  answers.push_back(
+      {"Unregister of a CLSID never registered", S_OK, S_OK, "REG-102",
+       register_->UnregisterSyncMgrHandler(kUnregisteredClsid, 0)});
+  for (const Answer& a : answers) {
+    bool documented = false;
+    {
+      CHECKS("REG-005");
+      EXPECT_THAT(a.got, DocumentedRegisterResult(a.success)) << a.what;
+      documented = a.got == a.success || a.got == E_INVALIDARG ||
+                   a.got == E_UNEXPECTED || a.got == E_OUTOFMEMORY;
+    }
+    if (documented) {
+      CHECKS(a.ours_requirement);
+      EXPECT_THAT(a.got, HresultIs(a.ours)) << a.what;
+    }
+  }
+  {
+    CHECKS("REG-101");  // refused: nothing registered
+    if (answers[1].got == E_INVALIDARG) {
+      EXPECT_THAT(after_refusals, HresultIs(S_FALSE))
+          << "a refused registration registered something";
+    }
+  }
+  CHECKS("REG-102");  // refused: nothing unregistered
+  if (answers[5].got == E_INVALIDARG) {
+    EXPECT_THAT(still_registered, HresultIs(S_OK))
+        << "a refused unregistration unregistered";
+  }
 }
 
 TEST_F(RegistrationContract, EveryManagerObjectSeesTheSameRegistry) {
@@ -97,16 +190,27 @@ TEST_F(RegistrationContract, EveryManagerObjectSeesTheSameRegistry) {
 }
 
 TEST_F(RegistrationContract, HandlerUnregisteredDuringItsSession) {
-  REQUIREMENT("REG-102 REG-006");
-  EXPECT_CALL(mock(), Synchronize).WillOnce(Invoke([&](HWND) {
-    EXPECT_THAT(register_->UnregisterSyncMgrHandler(kHandlerClsid, 0),
-                HresultIs(S_OK));
+  REQUIREMENT("REG-006 UI-002 REG-102");
+  std::atomic<HRESULT> unregistered{E_PENDING};
+  ON_CALL(mock(), Synchronize).WillByDefault(Invoke([&](HWND) {
+    unregistered = register_->UnregisterSyncMgrHandler(kHandlerClsid, 0);
     mock().callback()->SynchronizeCompleted(S_OK);
     return S_OK;
   }));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(1));
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(E_INVALIDARG));
+  ASSERT_SESSIONS_ENDED(1);
+  {
+    CHECKS("REG-006");
+    EXPECT_THAT(unregistered.load(), HresultIs(S_OK));
+  }
+  const HRESULT later = Update(SYNCMGRINVOKE_STARTSYNC);
+  std::this_thread::sleep_for(GetSettings().settle);
+  {
+    CHECKS("UI-002");  // no longer registered: never run again
+    EXPECT_EQ(mock().objects_created(), 1);
+  }
+  CHECKS("REG-102");
+  EXPECT_THAT(later, HresultIs(E_INVALIDARG));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // UpdateAll (reference/SPEC.md UA-).
+#include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -10,31 +11,85 @@ namespace syncmgr::conformance {
 namespace {
 
 using ::syncmgr::testing::HresultIs;
-using ::testing::_;
+using ::syncmgr::testing::MakeItem;
+using ::syncmgr::testing::TestGuid;
 using ::testing::Invoke;
-using ::testing::IsNull;
 using ::testing::Return;
+using ::testing::UnorderedElementsAre;
 using namespace std::chrono_literals;
 
 using UpdateAllContract = ContractTest;
 
+struct InitializeArguments {
+  DWORD flags;
+  DWORD cb_cookie;
+  const BYTE* cookie;
+};
+
 TEST_F(UpdateAllContract, OneSessionPerRegisteredHandlerWithoutCookie) {
-  REQUIREMENT("UA-001 UA-002 UA-101 UI-010");
+  REQUIREMENT("UA-003 UA-002 UA-001 UI-010 UA-101");
   MockHandler& other = AddHandler(1);
-  EXPECT_CALL(mock(), Initialize(0, _, 0, IsNull()));
-  EXPECT_CALL(other, Initialize(0, _, 0, IsNull()))
-      .WillOnce(Return(E_FAIL));  // one handler failing stays its own
-  EXPECT_CALL(mock(), Synchronize);
-  EXPECT_THAT(invoke_->UpdateAll(), HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(mock(), 1));
-  EXPECT_TRUE(SessionsEnded(other, 1));
+  mock().items = {
+      MakeItem(TestGuid(1), WSTR("checked")),
+      MakeItem(TestGuid(2), WSTR("unchecked"), SYNCMGRITEMSTATE_UNCHECKED)};
+  std::mutex mu;
+  std::vector<InitializeArguments> seen;
+  auto record = [&](HRESULT answer) {
+    return Invoke([&, answer](DWORD, DWORD flags, DWORD cb, const BYTE* c) {
+      std::lock_guard lock(mu);
+      seen.push_back({flags, cb, c});
+      return answer;
+    });
+  };
+  ON_CALL(mock(), Initialize).WillByDefault(record(S_OK));
+  // One handler failing stays its own.
+  ON_CALL(other, Initialize).WillByDefault(record(E_FAIL));
+  HRESULT hr = E_PENDING;
+  {
+    CHECKS("UA-003");  // a manager that hangs here breaks this rule
+    hr = invoke_->UpdateAll();
+  }
+  {
+    CHECKS("UA-002");
+    EXPECT_THAT(hr, HresultIs(S_OK));
+  }
+  EXPECT_SESSIONS_ENDED(mock(), 1);
+  EXPECT_SESSIONS_ENDED(other, 1);
+  std::lock_guard lock(mu);
+  {
+    CHECKS("UA-001");  // every registered handler, all of its items
+    EXPECT_EQ(other.objects_created(), 1);
+    const std::vector<std::string> calls = mock().calls();
+    EXPECT_EQ(std::count(calls.begin(), calls.end(), "Synchronize"), 1)
+        << ::testing::PrintToString(calls);
+    EXPECT_THAT(mock().prepared_items(),
+                UnorderedElementsAre(TestGuid(1), TestGuid(2)));
+  }
+  {
+    CHECKS("UI-010");
+    ASSERT_EQ(seen.size(), 2u);
+    for (const InitializeArguments& a : seen) {
+      EXPECT_EQ(a.cookie, nullptr);
+    }
+  }
+  CHECKS("UA-101");  // INVOKE sessions with no cookie at all
+  for (const InitializeArguments& a : seen) {
+    EXPECT_EQ(a.cb_cookie, 0u);
+    EXPECT_EQ(a.flags & SYNCMGRFLAG_EVENTMASK, DWORD{SYNCMGRFLAG_INVOKE});
+  }
 }
 
 TEST_F(UpdateAllContract, NothingRegisteredStillSucceeds) {
-  REQUIREMENT("UA-101");
+  REQUIREMENT("UA-003 UA-101");
   ASSERT_THAT(register_->UnregisterSyncMgrHandler(kHandlerClsid, 0),
               HresultIs(S_OK));
-  EXPECT_THAT(invoke_->UpdateAll(), HresultIs(S_OK));
+  HRESULT hr = E_PENDING;
+  {
+    CHECKS("UA-003");  // a manager that hangs here breaks this rule
+    hr = invoke_->UpdateAll();
+  }
+  CHECKS("UA-101");
+  EXPECT_THAT(hr, HresultIs(S_OK));
   EXPECT_TRUE(NoHandlerCreated());
 }
 
@@ -64,7 +119,7 @@ TEST_F(UpdateAllContract, ReturnsBeforeTheSessionsRun) {
   EXPECT_TRUE(returned_while_blocked)
       << "UpdateAll waited for the handler's session";
   EXPECT_THAT(done.get(), HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(1));
+  EXPECT_SESSIONS_ENDED(1);
 }
 
 }  // namespace

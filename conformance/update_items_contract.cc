@@ -1,6 +1,8 @@
 // UpdateItems as a registered application and its handler see it: the
 // arguments it accepts and refuses, the cookie the handler receives, and the
 // return codes (reference/SPEC.md UI-).
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -18,7 +20,7 @@ using ::syncmgr::testing::MakeItem;
 using ::testing::_;
 using ::testing::Invoke;
 using ::testing::IsNull;
-using ::testing::NotNull;
+using ::testing::Not;
 using ::testing::Return;
 
 // Calls UpdateItems through the vtable as C code would, so that the CLSID can
@@ -38,11 +40,12 @@ HRESULT UpdateItemsWithClsidPointer(ISyncMgrSynchronizeInvoke* invoke,
 using UpdateItemsContract = ContractTest;
 
 TEST_F(UpdateItemsContract, DocumentedFlagCombinationsAreAccepted) {
-  REQUIREMENT("UI-003 UI-011");
+  REQUIREMENT("UI-003");
   for (DWORD flags : {0u, 0x2u, 0x4u, 0x6u}) {
+    CHECKS("UI-003");
     EXPECT_THAT(Update(flags), HresultIs(S_OK)) << "dwInvokeFlags " << flags;
   }
-  EXPECT_TRUE(SessionsEnded(4));
+  EXPECT_SESSIONS_ENDED(4);
 }
 
 TEST_F(UpdateItemsContract, UnknownFlagBitsAreRejected) {
@@ -66,18 +69,26 @@ TEST_F(UpdateItemsContract, NullClsidPointerIsRejected) {
 TEST_F(UpdateItemsContract, UnregisteredClsidsAreRejected) {
   REQUIREMENT("UI-002 UI-109");
   const BYTE cookie[] = {1, 2, 3};
-  EXPECT_THAT(invoke_->UpdateItems(0, CLSID_NULL, 3, cookie),
-              HresultIs(E_INVALIDARG));
-  EXPECT_THAT(invoke_->UpdateItems(0, kUnregisteredClsid, 3, cookie),
-              HresultIs(E_INVALIDARG));
+  const HRESULT null_clsid = invoke_->UpdateItems(0, CLSID_NULL, 3, cookie);
+  const HRESULT unknown =
+      invoke_->UpdateItems(0, kUnregisteredClsid, 3, cookie);
   // Creatable through COM but never registered with the manager.
   MockHandler creatable_only;
   syncmgr::testing::RegisteredHandler com_only(kUnregisteredClsid,
                                                &creatable_only);
-  EXPECT_THAT(invoke_->UpdateItems(0, kUnregisteredClsid, 3, cookie),
-              HresultIs(E_INVALIDARG));
-  EXPECT_TRUE(NoHandlerCreated());
-  EXPECT_EQ(creatable_only.objects_created(), 0);
+  const HRESULT creatable =
+      invoke_->UpdateItems(0, kUnregisteredClsid, 3, cookie);
+  {
+    CHECKS("UI-002");  // no update of an application that is not registered
+    EXPECT_TRUE(NoHandlerCreated());
+    EXPECT_EQ(creatable_only.objects_created(), 0)
+        << "the manager created a handler that is not registered with it";
+  }
+  CHECKS("UI-109");
+  EXPECT_THAT(null_clsid, HresultIs(E_INVALIDARG)) << "CLSID_NULL";
+  EXPECT_THAT(unknown, HresultIs(E_INVALIDARG)) << "an unknown CLSID";
+  EXPECT_THAT(creatable, HresultIs(E_INVALIDARG))
+      << "a CLSID creatable through COM but not registered";
 }
 
 TEST_F(UpdateItemsContract, NonZeroSizeWithNullCookieIsRejected) {
@@ -101,7 +112,7 @@ TEST_F(UpdateItemsContract, CookieLargerThanTheCapIsOutOfMemory) {
   EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid,
                                    1u << 20, cookie.data()),
               HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(1));
+  EXPECT_SESSIONS_ENDED(1);
 }
 
 TEST_F(UpdateItemsContract, FailedCookieAllocationIsOutOfMemory) {
@@ -116,7 +127,7 @@ TEST_F(UpdateItemsContract, FailedCookieAllocationIsOutOfMemory) {
         return S_OK;
       }));
   ASSERT_THAT(Update(SYNCMGRINVOKE_STARTSYNC, {1, 2, 3}), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(1));
+  ASSERT_SESSIONS_ENDED(1);
   if (during_initialize <= before) {
     GTEST_SKIP() << "the implementation does not copy cookies with "
                     "CoTaskMemAlloc: allocation failure cannot be injected";
@@ -159,7 +170,7 @@ TEST_F(CookieContract, HandlerReceivesExactBytesAfterCallerFreedThem) {
   std::vector<BYTE> in_initialize, in_synchronize;
   const BYTE* handed = nullptr;
   DWORD handed_size = 0;
-  EXPECT_CALL(mock(), Initialize(0, _, _, _))
+  EXPECT_CALL(mock(), Initialize)
       .WillOnce(Invoke([&](DWORD, DWORD, DWORD cb, const BYTE* cookie) {
         std::lock_guard lock(mu);
         if (cookie != nullptr) in_initialize.assign(cookie, cookie + cb);
@@ -185,11 +196,20 @@ TEST_F(CookieContract, HandlerReceivesExactBytesAfterCallerFreedThem) {
               HresultIs(S_OK));
   std::memset(buffer, 0xEE, expected.size());  // the caller reuses it...
   delete[] buffer;                             // ...and frees it at once
-  ASSERT_TRUE(SessionsEnded(1));
+  ASSERT_SESSIONS_ENDED(1);
   std::lock_guard lock(mu);
-  EXPECT_EQ(handed_size, expected.size());
-  EXPECT_EQ(in_initialize, expected);
-  EXPECT_EQ(in_synchronize, expected);
+  {
+    CHECKS("UI-007");
+    ASSERT_NE(handed, nullptr) << "Initialize got no cookie";
+  }
+  {
+    CHECKS("UI-008");
+    EXPECT_EQ(handed_size, expected.size());
+    ASSERT_EQ(in_initialize, expected);
+  }
+  CHECKS("UI-108");
+  EXPECT_EQ(in_synchronize, expected)
+      << "the cookie changed between Initialize and Synchronize";
 }
 
 TEST_F(CookieContract, EveryByteValueAndSizes) {
@@ -213,26 +233,71 @@ TEST_F(CookieContract, EveryByteValueAndSizes) {
   for (const auto& cookie : cookies) {
     EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC, cookie), HresultIs(S_OK));
   }
-  ASSERT_TRUE(SessionsEnded(static_cast<int>(cookies.size())));
+  ASSERT_SESSIONS_ENDED(static_cast<int>(cookies.size()));
   std::lock_guard lock(mu);
+  // Sessions may run in any order (the pages say nothing about it).
+  auto sizes = [](std::vector<std::vector<BYTE>> list) {
+    std::vector<size_t> out;
+    for (const auto& c : list) out.push_back(c.size());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto sorted = [](std::vector<std::vector<BYTE>> list) {
+    std::sort(list.begin(), list.end());
+    return list;
+  };
+  {
+    CHECKS("UI-006");
+    ASSERT_EQ(sizes(received), sizes(cookies));
+  }
+  {
+    CHECKS("UI-008");
+    ASSERT_EQ(sorted(received), sorted(cookies));
+  }
   // Sessions of one handler run in arrival order (UI-115).
+  CHECKS("UI-115");
   EXPECT_EQ(received, cookies);
 }
 
 TEST_F(CookieContract, EmptyCookieReachesHandlerAsZeroAndNull) {
-  REQUIREMENT("UI-102 UI-104 UI-015");
-  EXPECT_CALL(mock(), Initialize(0, _, 0, IsNull())).Times(2);
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  // cbCookie 0 with a pointer: the pointer must not be read (this one would
-  // fault if it were).
-  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid, 0,
-                                   reinterpret_cast<const BYTE*>(0x10)),
-              HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(2));
+  REQUIREMENT("UI-015 UI-102 UI-104");
+  std::mutex mu;
+  std::vector<std::pair<DWORD, const BYTE*>> seen;
+  ON_CALL(mock(), Initialize)
+      .WillByDefault(Invoke([&](DWORD, DWORD, DWORD cb, const BYTE* cookie) {
+        std::lock_guard lock(mu);
+        seen.emplace_back(cb, cookie);
+        return S_OK;
+      }));
+  bool ended = false;
+  {
+    // A NULL cookie is legal; with cbCookie 0 the pointer is never read
+    // (this one would fault if it were, also later in a session).
+    CHECKS("UI-015");
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), Not(HresultIs(E_INVALIDARG)))
+        << "pCookie NULL with cbCookie 0";
+    invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid, 0,
+                         reinterpret_cast<const BYTE*>(0x10));
+    ended = SessionsEnded(2);
+  }
+  {
+    CHECKS("COM-003");
+    ASSERT_TRUE(ended) << "the sessions did not end";
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(seen.size(), 2u);
+  {
+    CHECKS("UI-102");
+    EXPECT_EQ(seen[0].first, 0u);
+    EXPECT_EQ(seen[0].second, nullptr);
+  }
+  CHECKS("UI-104");
+  EXPECT_EQ(seen[1].first, 0u);
+  EXPECT_EQ(seen[1].second, nullptr);
 }
 
 TEST_F(CookieContract, InitializeGetsTheInvokeEventAndReservedZero) {
-  REQUIREMENT("UI-009 UI-114 HS-002");
+  REQUIREMENT("HS-002 UI-009 UI-114");
   std::vector<DWORD> reserved, flags;
   std::mutex mu;
   ON_CALL(mock(), Initialize)
@@ -243,15 +308,31 @@ TEST_F(CookieContract, InitializeGetsTheInvokeEventAndReservedZero) {
         return S_OK;
       }));
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC, {1, 2, 3}), HresultIs(S_OK));
+  ASSERT_SESSIONS_ENDED(1);
   EXPECT_THAT(Update(0), HresultIs(S_OK));
-  ASSERT_TRUE(SessionsEnded(2));
+  ASSERT_SESSIONS_ENDED(2);
   std::lock_guard lock(mu);
   ASSERT_EQ(flags.size(), 2u);
-  for (size_t i = 0; i < flags.size(); ++i) {
-    EXPECT_EQ(reserved[i], 0u);
-    EXPECT_EQ(flags[i] & SYNCMGRFLAG_EVENTMASK, DWORD{SYNCMGRFLAG_INVOKE})
-        << "dwSyncMgrFlags " << flags[i];
-    EXPECT_EQ(flags[i] & SYNCMGRFLAG_SETTINGS, 0u);
+  {
+    CHECKS("HS-002");
+    EXPECT_EQ(reserved[0], 0u);
+    EXPECT_EQ(reserved[1], 0u);
+  }
+  const bool with_cookie_is_invoke =
+      (flags[0] & SYNCMGRFLAG_EVENTMASK) == SYNCMGRFLAG_INVOKE;
+  {
+    // The cookie means something only with the INVOKE event.
+    CHECKS("UI-009");
+    EXPECT_TRUE(with_cookie_is_invoke)
+        << "a session with a cookie got dwSyncMgrFlags " << flags[0];
+  }
+  if (with_cookie_is_invoke) {
+    CHECKS("UI-114");
+    for (size_t i = 0; i < flags.size(); ++i) {
+      EXPECT_EQ(flags[i] & SYNCMGRFLAG_EVENTMASK, DWORD{SYNCMGRFLAG_INVOKE})
+          << "dwSyncMgrFlags " << flags[i];
+      EXPECT_EQ(flags[i] & SYNCMGRFLAG_SETTINGS, 0u);
+    }
   }
 }
 
@@ -260,46 +341,109 @@ TEST_F(CookieContract, InitializeGetsTheInvokeEventAndReservedZero) {
 using ReturnCodeContract = ContractTest;
 
 TEST_F(ReturnCodeContract, SuccessfulSessionReturnsSOk) {
-  REQUIREMENT("UI-001 UI-011 UI-118");
-  EXPECT_CALL(mock(), PrepareForSync).Times(1);
-  EXPECT_CALL(mock(), Synchronize).Times(1);
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(1));
+  REQUIREMENT("UI-011 UI-001 UI-118");
+  {
+    CHECKS("UI-011");
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  }
+  ASSERT_SESSIONS_ENDED(1);
+  {
+    CHECKS("UI-001");
+    const std::vector<std::string> calls = mock().calls();
+    EXPECT_EQ(std::count(calls.begin(), calls.end(), "Synchronize"), 1)
+        << ::testing::PrintToString(calls);
+  }
   std::this_thread::sleep_for(GetSettings().settle);
+  CHECKS("UI-118");
   EXPECT_EQ(mock().objects_created(), 1) << "one call, one session";
 }
 
+// Whether the manager created and initialized the handler inside
+// UpdateItems (the reference's decision, UI-101) decides whether a handler
+// failure can show in UpdateItems' result at all.
 TEST_F(ReturnCodeContract, InitializeFailureIsEFail) {
-  REQUIREMENT("UI-012 UI-111");
-  EXPECT_CALL(mock(), GetHandlerInfo).Times(0);
-  EXPECT_CALL(mock(), PrepareForSync).Times(0);
+  REQUIREMENT("UI-012 UI-111 UI-101");
+  std::atomic<bool> in_call{false};
+  std::atomic<int> initialized_in_call{0};
+  ON_CALL(mock(), Initialize)
+      .WillByDefault(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
+        if (in_call) ++initialized_in_call;
+        return E_OUTOFMEMORY;
+      }));
+  std::vector<HRESULT> results;
   int sessions = 0;
-  for (HRESULT failure : {E_OUTOFMEMORY, E_UNEXPECTED, E_INVALIDARG}) {
-    EXPECT_CALL(mock(), Initialize).WillOnce(Return(failure));
-    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(E_FAIL))
-        << "Initialize returned " << DescribeHresult(failure);
-    EXPECT_TRUE(SessionsEnded(++sessions));
+  for (int i = 0; i < 3; ++i) {
+    in_call = true;
+    results.push_back(Update(SYNCMGRINVOKE_STARTSYNC));
+    in_call = false;
+    ASSERT_SESSIONS_ENDED(++sessions);
   }
+  const std::vector<std::string> calls = mock().calls();
+  {
+    CHECKS("UI-111");  // released with no further call
+    EXPECT_EQ(std::count(calls.begin(), calls.end(), "GetHandlerInfo"), 0)
+        << ::testing::PrintToString(calls);
+    EXPECT_EQ(std::count(calls.begin(), calls.end(), "PrepareForSync"), 0);
+  }
+  {
+    CHECKS("UI-101");
+    EXPECT_EQ(initialized_in_call, 3)
+        << "Initialize ran after UpdateItems returned";
+  }
+  if (initialized_in_call != 3) {
+    NOT_APPLICABLE("UI-012",
+                   "the manager initialized the handler after UpdateItems "
+                   "returned, so UpdateItems cannot report its failure");
+    return;
+  }
+  CHECKS("UI-012");
+  for (HRESULT hr : results) EXPECT_THAT(hr, HresultIs(E_FAIL));
 }
 
 TEST_F(ReturnCodeContract, HandlerThatCannotBeCreatedIsEFail) {
-  REQUIREMENT("UI-012 UI-111");
-  ASSERT_THAT(register_->RegisterSyncMgrHandler(kUnregisteredClsid, nullptr, 0),
-              HresultIs(S_OK));  // registered, but no COM class behind it
-  EXPECT_THAT(invoke_->UpdateItems(0, kUnregisteredClsid, 0, nullptr),
-              HresultIs(E_FAIL));
-  EXPECT_THAT(register_->UnregisterSyncMgrHandler(kUnregisteredClsid, 0),
-              HresultIs(S_OK));
+  REQUIREMENT("UI-012 UI-101");
+  {
+    CHECKS("REG-003");
+    ASSERT_THAT(
+        register_->RegisterSyncMgrHandler(kUnregisteredClsid, nullptr, 0),
+        HresultIs(S_OK));  // registered, but no COM class behind it
+  }
+  const HRESULT hr = invoke_->UpdateItems(0, kUnregisteredClsid, 0, nullptr);
+  register_->UnregisterSyncMgrHandler(kUnregisteredClsid, 0);
+  {
+    CHECKS("UI-101");  // creation happens inside the call
+    EXPECT_NE(hr, S_OK)
+        << "UpdateItems returned S_OK for a handler that cannot be created";
+  }
+  if (hr == S_OK) {
+    NOT_APPLICABLE("UI-012",
+                   "UpdateItems accepted the request before creating the "
+                   "handler, so it cannot report that creation failed");
+    return;
+  }
+  CHECKS("UI-012");
+  EXPECT_THAT(hr, HresultIs(E_FAIL));
 }
 
 TEST_F(ReturnCodeContract, DecliningHandlerIsReleasedAndCallSucceeds) {
-  REQUIREMENT("UI-112 HS-001");
+  REQUIREMENT("HS-001 UI-112");
   EXPECT_CALL(mock(), Initialize).WillOnce(Return(S_FALSE));
-  EXPECT_CALL(mock(), GetHandlerInfo).Times(0);
-  EXPECT_CALL(mock(), SetProgressCallback).Times(0);
-  EXPECT_CALL(mock(), PrepareForSync).Times(0);
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  EXPECT_TRUE(SessionsEnded(1));
+  const HRESULT hr = Update(SYNCMGRINVOKE_STARTSYNC);
+  ASSERT_SESSIONS_ENDED(1);
+  const std::vector<std::string> calls = mock().calls();
+  {
+    CHECKS("HS-001");  // S_FALSE: the handler takes no part
+    EXPECT_EQ(std::count(calls.begin(), calls.end(), "PrepareForSync"), 0)
+        << ::testing::PrintToString(calls);
+    EXPECT_EQ(std::count(calls.begin(), calls.end(), "Synchronize"), 0);
+  }
+  CHECKS("UI-112");
+  EXPECT_THAT(hr, HresultIs(S_OK));
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "GetHandlerInfo"), 0)
+      << ::testing::PrintToString(calls);
+  EXPECT_EQ(
+      std::count(calls.begin(), calls.end(), "SetProgressCallback(callback)"),
+      0);
 }
 
 }  // namespace

@@ -10,11 +10,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "reference/com/com.h"
 #include "reference/com/object.h"
+#include "reference/internal/session.h"
 #include "reference/sync_manager.h"
 #include "reference/testing/hresult_matchers.h"
 #include "reference/testing/mock_handler.h"
@@ -203,6 +205,73 @@ TEST_P(Concurrency, DifferentHandlersRunInParallel) {
   b.mock.JoinThreads();
   std::lock_guard lock(mu_);
   EXPECT_EQ(bad_reports_, 0) << "the two sessions did not overlap";
+}
+
+// Handler threads calling the callback in a loop, at once, far beyond what
+// one session keeps (reference/internal/session.h): every call is answered,
+// and the report stays within its bounds.
+TEST_P(Concurrency, CallbackFloodFromHandlerThreadsStaysBounded) {
+  REQUIREMENT("CB-104 HS-103");
+  Options options = CurrentOptions();
+  options.record_trace = true;
+  Configure(options);
+  std::mutex report_mu;
+  std::vector<SessionReport> reports;
+  SetSessionObserver([&](const SessionReport& report) {
+    std::lock_guard lock(report_mu);
+    reports.push_back(report);
+  });
+  constexpr int kThreads = 4;
+  constexpr int kCallsPerThread = 2000;
+  std::atomic<int> answered{0};
+  CountingHandler handler(TestGuid(0x220));
+  EXPECT_CALL(handler.mock, Synchronize(_)).WillOnce(Invoke([&](HWND) {
+    ComPtr<ISyncMgrSynchronizeCallback> cb = handler.mock.callback();
+    handler.mock.RunOnThread([&, cb] {
+      std::vector<std::thread> threads;
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, cb] {
+          SYNCMGRPROGRESSITEM item{};
+          item.cbSize = sizeof item;
+          for (int i = 0; i < kCallsPerThread; ++i) {
+            answered += cb->Progress(TestGuid(1), &item) == S_OK;
+            answered += cb->Progress(TestGuid(1), nullptr) == E_INVALIDARG;
+            answered +=
+                cb->LogError(SYNCMGRLOGLEVEL_WARNING, u"w", nullptr) == S_OK;
+            answered += cb->EnableModeless(FALSE) == S_OK;
+          }
+        });
+      }
+      for (std::thread& thread : threads) thread.join();
+      cb->SynchronizeCompleted(S_OK);
+    });
+    return S_OK;
+  }));
+  ComPtr<ISyncMgrSynchronizeInvoke> invoke;
+  ASSERT_THAT(
+      CreateSyncManager(IID_ISyncMgrSynchronizeInvoke, invoke.PutVoid()),
+      HresultIs(S_OK));
+  ComPtr<ISyncMgrRegister> reg;
+  ASSERT_THAT(invoke.As(&reg), HresultIs(S_OK));
+  ASSERT_THAT(reg->RegisterSyncMgrHandler(handler.clsid, nullptr, 0),
+              HresultIs(S_OK));
+  EXPECT_THAT(
+      invoke->UpdateItems(SYNCMGRINVOKE_STARTSYNC, handler.clsid, 0, nullptr),
+      HresultIs(S_OK));
+  ASSERT_TRUE(WaitForIdle(30s));
+  handler.mock.JoinThreads();
+  EXPECT_EQ(answered.load(), 4 * kThreads * kCallsPerThread);
+  std::lock_guard lock(report_mu);
+  ASSERT_EQ(reports.size(), 1u);
+  const SessionReport& report = reports[0];
+  EXPECT_EQ(report.outcome, Outcome::kCompleted);
+  EXPECT_LE(report.progress.size(), internal::kMaxProgressRecords);
+  EXPECT_EQ(report.errors.size(), internal::kMaxLoggedErrors);
+  // The kept CB-102 records and one that counts the rest.
+  EXPECT_EQ(report.violations.size(),
+            internal::kKeptViolationsPerRequirement + 1);
+  EXPECT_EQ(report.trace.size(),
+            internal::kTraceHeadLines + 1 + internal::kTraceTailLines);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, Concurrency,

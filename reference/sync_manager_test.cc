@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 
 #include "reference/com/com.h"
 #include "reference/com/object.h"
+#include "reference/internal/session.h"
 #include "reference/mobsync/guid.h"
 #include "reference/mobsync/hresult.h"
 #include "reference/testing/hresult_matchers.h"
@@ -498,7 +500,7 @@ TEST_P(HandlerLifecycle, CallsComeInTheSpecifiedOrder) {
 }
 
 TEST_P(HandlerLifecycle, NoSelectedItemMeansNoPrepareForSync) {
-  REQUIREMENT("HS-014 UI-117");
+  REQUIREMENT("HS-014 UI-117 HS-115");
   mock_.items = {MakeItem(TestGuid(1), u"off", SYNCMGRITEMSTATE_UNCHECKED)};
   EXPECT_CALL(mock_, SetProgressCallback).Times(0);
   EXPECT_CALL(mock_, PrepareForSync).Times(0);
@@ -893,7 +895,7 @@ TEST_P(CallbackChecks, LogErrorAndDeleteLogError) {
 }
 
 TEST_P(CallbackChecks, EnableModelessAndEstablishConnection) {
-  REQUIREMENT("CB-008 CB-106 CB-014");
+  REQUIREMENT("CB-008 CB-106 CB-014 CB-108");
   for (bool may_bother : {false, true}) {
     Reconfigure([&](Options& o) { o.may_bother_user = may_bother; });
     HRESULT enable = E_FAIL, disable = E_FAIL, dial = E_FAIL, named = E_FAIL,
@@ -1002,18 +1004,21 @@ TEST_P(HandlerDataChecks, MalformedItemsAreReportedAndIgnored) {
 }
 
 TEST_P(HandlerDataChecks, EnumeratorErrorsEndTheSession) {
-  REQUIREMENT("EN-001 HS-007");
+  REQUIREMENT("EN-001 HS-007 HS-116");
   EXPECT_CALL(mock_, EnumSyncMgrItems).WillOnce(Return(E_OUTOFMEMORY));
   EXPECT_CALL(mock_, PrepareForSync).Times(0);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   EXPECT_EQ(OnlyReport().outcome, Outcome::kHandlerFailed);
 }
 
+// `next_calls`, when given, counts the Next calls.
 class BrokenEnumerator final : public com::Object<ISyncMgrEnumItems> {
  public:
-  explicit BrokenEnumerator(int fault) : fault_(fault) {}
+  explicit BrokenEnumerator(int fault, int* next_calls = nullptr)
+      : fault_(fault), next_calls_(next_calls) {}
   HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
                                  ULONG* fetched) override {
+    if (next_calls_ != nullptr) ++*next_calls_;
     switch (fault_) {
       case 0:  // claims more than it was asked for
         rgelt[0] = MakeItem(TestGuid(1), u"one");
@@ -1030,6 +1035,23 @@ class BrokenEnumerator final : public com::Object<ISyncMgrEnumItems> {
       case 2:  // never ends
         *fetched = 0;
         return S_OK;
+      case 4:  // never ends: S_OK with one item of cbSize 0 each time
+        rgelt[0] = SYNCMGRITEM{};
+        *fetched = 1;
+        return S_OK;
+      case 5:  // never ends: S_OK with the same valid item each time
+        rgelt[0] = MakeItem(TestGuid(1), u"again");
+        *fetched = 1;
+        return S_OK;
+      case 6: {  // never ends: S_OK with one new valid item each time
+        GUID id = TestGuid(1);
+        id.Data2 = static_cast<WORD>(calls_ >> 16);
+        id.Data3 = static_cast<WORD>(calls_ & 0xFFFF);
+        ++calls_;
+        rgelt[0] = MakeItem(id, u"one more");
+        *fetched = 1;
+        return S_OK;
+      }
       default:  // forbidden code
         return E_NOTIMPL;
     }
@@ -1042,6 +1064,7 @@ class BrokenEnumerator final : public com::Object<ISyncMgrEnumItems> {
 
  private:
   int fault_;
+  int* next_calls_;
   int calls_ = 0;
 };
 
@@ -1118,6 +1141,248 @@ TEST_P(HandlerDataChecks, FinalReleaseAnswerIsReported) {
   ASSERT_NE(leaked, nullptr);
   EXPECT_EQ(leaked->Release(), 0u);  // clean up for TearDown's count
   EXPECT_EQ(mock_.objects_alive(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Bounds: a handler that never stops answering costs the manager a bounded
+// number of calls and a bounded report (reference/internal/session.h)
+// ---------------------------------------------------------------------------
+MODES_TEST_SUITE(HandlerBounds);
+
+using internal::kKeptViolationsPerRequirement;
+using internal::kMaxLoggedErrors;
+using internal::kMaxNextCalls;
+using internal::kMaxProgressRecords;
+using internal::kMaxRejectedItems;
+using internal::kTraceHeadLines;
+using internal::kTraceTailLines;
+
+size_t CountOf(const SessionReport& report, const std::string& id) {
+  return std::count_if(report.violations.begin(), report.violations.end(),
+                       [&](const Violation& v) { return v.requirement == id; });
+}
+
+bool HasMessage(const SessionReport& report, const std::string& id,
+                const std::string& part) {
+  return std::any_of(report.violations.begin(), report.violations.end(),
+                     [&](const Violation& v) {
+                       return v.requirement == id &&
+                              v.message.find(part) != std::string::npos;
+                     });
+}
+
+// N of the "and N more like it" record of `id`; 0 when there is none.
+unsigned long long MoreLikeIt(const SessionReport& report,
+                              const std::string& id) {
+  for (const Violation& v : report.violations) {
+    unsigned long long n = 0;
+    if (v.requirement == id &&
+        std::sscanf(v.message.c_str(), "and %llu more like it", &n) == 1) {
+      return n;
+    }
+  }
+  return 0;
+}
+
+// The number of lines the "... N lines not recorded ..." line counts; 0
+// when there is none.
+unsigned long long TraceLinesNotRecorded(const SessionReport& report) {
+  for (const std::string& line : report.trace) {
+    unsigned long long n = 0;
+    if (std::sscanf(line.c_str(), "... %llu lines not recorded", &n) == 1) {
+      return n;
+    }
+  }
+  return 0;
+}
+
+bool TraceHas(const SessionReport& report, const std::string& part) {
+  return std::any_of(
+      report.trace.begin(), report.trace.end(),
+      [&](const std::string& l) { return l.find(part) != std::string::npos; });
+}
+
+TEST_P(HandlerBounds, EnumeratorHandingBackOnlyIgnoredItemsIsStopped) {
+  REQUIREMENT("HS-103 HS-107 EN-101");
+  const struct {
+    int fault;
+    const char* what;
+    size_t next_calls;  // the first call of "the same item" adds it
+  } cases[] = {{4, "items of cbSize 0", kMaxRejectedItems},
+               {5, "the same item again", kMaxRejectedItems + 1}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    int next_calls = 0;
+    EXPECT_CALL(mock_, EnumSyncMgrItems)
+        .WillOnce(Invoke([&](ISyncMgrEnumItems** out) {
+          *out = new BrokenEnumerator(c.fault, &next_calls);
+          return S_OK;
+        }));
+    EXPECT_CALL(mock_, PrepareForSync).Times(0);
+    {
+      std::lock_guard lock(mu_);
+      reports_.clear();
+    }
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+    const SessionReport report = OnlyReport();
+    // It stopped at once at the bound, as the handler's failure.
+    EXPECT_EQ(static_cast<size_t>(next_calls), c.next_calls);
+    EXPECT_EQ(report.outcome, Outcome::kHandlerFailed)
+        << OutcomeName(report.outcome);
+    EXPECT_THAT(report.result, HresultIs(E_UNEXPECTED));
+    // The first HS-107 records with their messages, the stop, and one
+    // record counting the rest; the same for EN-101 (S_OK with 1 of 16).
+    EXPECT_EQ(CountOf(report, "HS-107"), kKeptViolationsPerRequirement + 2)
+        << ViolationText(report);
+    EXPECT_TRUE(HasMessage(report, "HS-107", "had to ignore; stopped"))
+        << ViolationText(report);
+    EXPECT_EQ(MoreLikeIt(report, "HS-107"),
+              kMaxRejectedItems - kKeptViolationsPerRequirement);
+    EXPECT_EQ(CountOf(report, "EN-101"), kKeptViolationsPerRequirement + 1)
+        << ViolationText(report);
+    EXPECT_EQ(MoreLikeIt(report, "EN-101"),
+              c.next_calls - kKeptViolationsPerRequirement);
+  }
+}
+
+TEST_P(HandlerBounds, EnumeratorThatNeverEndsIsStoppedAfterMaxNextCalls) {
+  REQUIREMENT("EN-101 HS-103");
+  // One new valid item per call, with S_OK, forever: the item cap is never
+  // reached before the call cap.
+  int next_calls = 0;
+  EXPECT_CALL(mock_, EnumSyncMgrItems)
+      .WillOnce(Invoke([&](ISyncMgrEnumItems** out) {
+        *out = new BrokenEnumerator(6, &next_calls);
+        return S_OK;
+      }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(static_cast<size_t>(next_calls), kMaxNextCalls);
+  // The session goes on with what was enumerated.
+  EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+  EXPECT_EQ(report.items.size(), kMaxNextCalls);
+  EXPECT_EQ(report.selected.size(), kMaxNextCalls);
+  EXPECT_TRUE(HasMessage(report, "EN-101",
+                         "Next called " + std::to_string(kMaxNextCalls) +
+                             " times without reaching the end; stopped"))
+      << ViolationText(report);
+  EXPECT_EQ(CountOf(report, "EN-101"), kKeptViolationsPerRequirement + 2);
+  EXPECT_EQ(MoreLikeIt(report, "EN-101"),
+            kMaxNextCalls - kKeptViolationsPerRequirement);
+  EXPECT_EQ(report.violations.size(), kKeptViolationsPerRequirement + 2)
+      << ViolationText(report);
+}
+
+TEST_P(HandlerBounds, RepeatedViolationsKeepTheFirstFewAndACount) {
+  REQUIREMENT("CB-102 CB-107 HS-103");
+  constexpr int kNullProgress = 1000;
+  int refused = 0;
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    auto cb = mock_.callback();
+    for (int i = 0; i < kNullProgress; ++i) {
+      refused += cb->Progress(TestGuid(1), nullptr) == E_INVALIDARG;
+    }
+    SYNCMGRPROGRESSITEM item{};
+    item.cbSize = sizeof item;
+    for (int i = 0; i < 3; ++i) {
+      refused += cb->Progress(TestGuid(0x42 + i), &item) == E_INVALIDARG;
+    }
+    cb->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  // Every call was still checked and answered.
+  EXPECT_EQ(refused, kNullProgress + 3);
+  EXPECT_EQ(CountOf(report, "CB-102"), kKeptViolationsPerRequirement + 1)
+      << ViolationText(report);
+  EXPECT_TRUE(HasMessage(report, "CB-102", "Progress with a NULL item"));
+  EXPECT_EQ(MoreLikeIt(report, "CB-102"),
+            kNullProgress - kKeptViolationsPerRequirement);
+  // Fewer than the cap: all kept, no count.
+  EXPECT_EQ(CountOf(report, "CB-107"), 3u) << ViolationText(report);
+  EXPECT_EQ(MoreLikeIt(report, "CB-107"), 0u);
+}
+
+TEST_P(HandlerBounds, TraceKeepsItsFirstAndLastLines) {
+  REQUIREMENT("HS-103");
+  Reconfigure([](Options& o) { o.record_trace = true; });
+  constexpr int kCalls = 10000;
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    auto cb = mock_.callback();
+    for (int i = 0; i < kCalls; ++i) cb->EnableModeless(FALSE);
+    cb->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  ASSERT_EQ(report.trace.size(), kTraceHeadLines + 1 + kTraceTailLines);
+  EXPECT_THAT(report.trace.front(), ::testing::StartsWith("CoCreateInstance("));
+  EXPECT_THAT(
+      report.trace[kTraceHeadLines],
+      ::testing::MatchesRegex("\\.\\.\\. [0-9]+ lines not recorded \\.\\.\\."));
+  // The head and the tail are each in order; the session's end is there.
+  EXPECT_EQ(report.trace.back(), "Release -> 0");
+  EXPECT_EQ(report.trace[kTraceHeadLines - 1], "  <- EnableModeless(FALSE)");
+  EXPECT_EQ(report.trace[kTraceHeadLines + 1], "  <- EnableModeless(FALSE)");
+  const unsigned long long not_recorded = TraceLinesNotRecorded(report);
+  EXPECT_GT(not_recorded, kCalls - kTraceHeadLines - kTraceTailLines);
+  EXPECT_LT(not_recorded, static_cast<unsigned long long>(kCalls));
+}
+
+TEST_P(HandlerBounds, ProgressRecordsAreBoundedButEveryItemKeepsOne) {
+  REQUIREMENT("CB-009 HS-103");
+  Reconfigure([](Options& o) { o.record_trace = true; });
+  constexpr size_t kReports = 3 * kMaxProgressRecords;
+  size_t answered = 0;
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    auto cb = mock_.callback();
+    SYNCMGRPROGRESSITEM item{};
+    item.cbSize = sizeof item;
+    item.mask = SYNCMGRPROGRESSITEM_STATUSTEXT;
+    item.lpcStatusText = u"working";
+    for (size_t i = 0; i < kReports; ++i) {
+      answered += cb->Progress(TestGuid(1), &item) == S_OK;
+    }
+    answered += cb->Progress(TestGuid(2), &item) == S_OK;  // its first
+    cb->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(answered, kReports + 1);
+  EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
+  ASSERT_EQ(report.progress.size(), kMaxProgressRecords + 1);
+  EXPECT_EQ(report.progress.front().status_text, u"working");
+  EXPECT_EQ(report.progress.back().item, TestGuid(2));
+  EXPECT_TRUE(report.progress.back().status_text.empty());
+  EXPECT_TRUE(TraceHas(report, std::to_string(kReports - kMaxProgressRecords) +
+                                   " Progress reports not recorded"));
+}
+
+TEST_P(HandlerBounds, LoggedErrorsAreBounded) {
+  REQUIREMENT("CB-011 HS-103");
+  Reconfigure([](Options& o) { o.record_trace = true; });
+  constexpr size_t kErrors = 1000;
+  size_t answered = 0;
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    auto cb = mock_.callback();
+    for (size_t i = 0; i < kErrors; ++i) {
+      answered +=
+          cb->LogError(SYNCMGRLOGLEVEL_ERROR, u"again", nullptr) == S_OK;
+    }
+    // Still checked beyond the bound.
+    EXPECT_THAT(cb->LogError(0, u"level 0", nullptr), HresultIs(E_INVALIDARG));
+    cb->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(answered, kErrors);
+  EXPECT_EQ(report.errors.size(), kMaxLoggedErrors);
+  EXPECT_TRUE(TraceHas(report, std::to_string(kErrors - kMaxLoggedErrors) +
+                                   " LogError records not kept"));
+  EXPECT_EQ(CountOf(report, "CB-102"), 1u) << ViolationText(report);
 }
 
 // ---------------------------------------------------------------------------

@@ -18,7 +18,10 @@ then reports, one line each:
   - a test named in SPEC.md that does not exist;
   - a test named for a requirement whose REQUIREMENT line does not list it;
   - a test that lists an ID SPEC.md does not define;
-  - an ID defined twice.
+  - an ID defined twice;
+  - a contract test (*_contract.cc) that declares several requirements but
+    has no check of one of them (its ID appears nowhere else in the test:
+    no CHECKS("ID") scope, NOT_APPLICABLE or case table names it).
 Exits 1 if anything failed, 0 otherwise, and prints a summary.
 """
 
@@ -32,6 +35,7 @@ TEST = re.compile(r"^\s*TEST(?:_P|_F)?\(\s*(\w+)\s*,\s*(\w+)\s*\)", re.M)
 REQUIREMENTS = re.compile(
     r'(?:REQUIREMENT\(|RecordProperty\(\s*"requirements"\s*,)\s*"([^"]*)"')
 TEST_NAME = re.compile(r"\b([A-Z]\w*)\.([A-Z]\w*)\b")
+UNSCOPED = []  # filled by parse_tests
 
 
 def parse_spec(path, records=None):
@@ -84,6 +88,18 @@ def parse_tests(paths):
             name = f"{m.group(1)}.{m.group(2)}"
             line = text.count("\n", 0, m.start()) + 1
             tests.setdefault(name, []).append((path, line, ids))
+            if path.endswith("_contract.cc") and len(ids) > 1:
+                # Every requirement of a contract test that checks several
+                # needs a detector of its own: an ID literal outside the
+                # REQUIREMENT line (a CHECKS scope, NOT_APPLICABLE, or a
+                # table of cases that feeds CHECKS).
+                rest = REQUIREMENTS.sub("", body)
+                for requirement in sorted(ids):
+                    if f'"{requirement}"' not in rest:
+                        UNSCOPED.append(
+                            f"{path}:{line}: {name} declares {requirement} "
+                            "but no check of it (CHECKS(\"" + requirement +
+                            "\") or NOT_APPLICABLE)")
     return tests
 
 
@@ -111,6 +127,7 @@ def main(argv):
     if not rows:
         errors.append(f"{spec_path}: no requirement rows found")
     tests = parse_tests(sources)
+    errors.extend(UNSCOPED)
     deferred = []
     traced_tests = set()
     for requirement, (number, cell) in sorted(rows.items()):

@@ -10,4 +10,5 @@ BAD_HANDLERS = {
     "malformed_item": "MalformedItem",
     "shared_clone": "SharedClone",
     "get_item_object_fails": "GetItemObjectFails",
+    "endless_malformed_items": "EndlessMalformedItems",
 }

@@ -4,18 +4,102 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <iterator>
+#include <mutex>
 
 extern char** environ;
 
 namespace syncmgr::conformance {
 namespace {
+
+// The process groups of the children running now, so that a SIGINT, SIGTERM
+// or SIGHUP that ends this program kills them (and whatever they started)
+// first. Slots are read by the signal handler: lock-free atomics only. A
+// child that finds no free slot still dies with this program
+// (PR_SET_PDEATHSIG), only its own children may outlive it.
+constexpr int kChildSlots = 64;
+std::atomic<pid_t> g_child_groups[kChildSlots];
+static_assert(std::atomic<pid_t>::is_always_lock_free);
+
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP};
+struct sigaction g_previous[std::size(kForwardedSignals)];
+
+void KillRunningGroups() {
+  for (std::atomic<pid_t>& slot : g_child_groups) {
+    const pid_t group = slot.load(std::memory_order_acquire);
+    if (group > 0) kill(-group, SIGKILL);
+  }
+}
+
+// Kills the children's groups, then does what the signal did before: calls
+// the program's own handler, or, by default, ends the program with it.
+void OnTerminatingSignal(int sig, siginfo_t* info, void* context) {
+  const int saved_errno = errno;
+  KillRunningGroups();
+  for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
+    if (kForwardedSignals[i] != sig) continue;
+    const struct sigaction& previous = g_previous[i];
+    if (previous.sa_flags & SA_SIGINFO) {
+      previous.sa_sigaction(sig, info, context);
+    } else if (previous.sa_handler == SIG_DFL) {
+      struct sigaction default_action {};
+      default_action.sa_handler = SIG_DFL;
+      sigemptyset(&default_action.sa_mask);
+      sigaction(sig, &default_action, nullptr);
+      raise(sig);  // delivered when this handler returns
+    } else if (previous.sa_handler != SIG_IGN) {
+      previous.sa_handler(sig);
+    }
+  }
+  errno = saved_errno;
+}
+
+// Once per process: installs OnTerminatingSignal for each forwarded signal
+// that is not ignored (a program started with SIGINT ignored keeps it so).
+void InstallSignalHandlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
+      const int sig = kForwardedSignals[i];
+      if (sigaction(sig, nullptr, &g_previous[i]) != 0) continue;
+      if (!(g_previous[i].sa_flags & SA_SIGINFO) &&
+          g_previous[i].sa_handler == SIG_IGN) {
+        continue;
+      }
+      struct sigaction action {};
+      action.sa_sigaction = OnTerminatingSignal;
+      action.sa_flags = SA_SIGINFO | SA_RESTART;
+      sigemptyset(&action.sa_mask);
+      sigaction(sig, &action, nullptr);
+    }
+  });
+}
+
+// Records a running child's process group; returns its slot, or -1 when
+// every slot is taken.
+int RegisterGroup(pid_t group) {
+  for (int i = 0; i < kChildSlots; ++i) {
+    pid_t free_slot = 0;
+    if (g_child_groups[i].compare_exchange_strong(free_slot, group,
+                                                  std::memory_order_acq_rel)) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+void UnregisterGroup(int slot) {
+  if (slot >= 0) g_child_groups[slot].store(0, std::memory_order_release);
+}
 
 std::string SignalName(int sig) {
   switch (sig) {
@@ -100,6 +184,8 @@ ChildResult RunChild(const std::vector<std::string>& argv,
   }
   envp.push_back(nullptr);
 
+  InstallSignalHandlers();
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
     result.output = std::string("fork: ") + strerror(errno);
@@ -108,7 +194,14 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     return result;
   }
   if (pid == 0) {
+    // Its own group, so that the time limit (and a terminating signal here)
+    // kills everything it starts; and killed when this program dies, even
+    // by SIGKILL. PR_SET_PDEATHSIG fires when the thread that forked ends:
+    // that thread waits in RunChild until the child is reaped. If the
+    // parent died before prctl, the child was already orphaned.
     setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     dup2(pipe_fds[1], STDOUT_FILENO);
     dup2(pipe_fds[1], STDERR_FILENO);
     execve(args[0], args.data(), envp.data());
@@ -117,6 +210,7 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     _exit(127);
   }
   setpgid(pid, pid);  // also from the parent, whichever runs first
+  const int slot = RegisterGroup(pid);
   close(pipe_fds[1]);
   result.started = true;
 
@@ -181,6 +275,7 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     usleep(1000);
   }
   kill(-pid, SIGKILL);  // stragglers of the group, if any
+  UnregisterGroup(slot);
   if (!result.timed_out && WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);
   } else if (!result.timed_out && WIFSIGNALED(status)) {

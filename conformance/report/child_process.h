@@ -3,7 +3,13 @@
 // Runs a program in a child process with a time limit, so that a test or a
 // handler that crashes, aborts or hangs costs one failed check, never the
 // whole run. The child gets its own process group; on timeout the whole
-// group is killed.
+// group is killed. Children die with the program that started them. On
+// Linux the first RunChild installs SIGINT, SIGTERM and SIGHUP handlers
+// (unless the signal is ignored) that kill every running child's group
+// before the signal takes its previous course, and the kernel kills each
+// child when this program dies in any other way, SIGKILL included
+// (PR_SET_PDEATHSIG). On Windows each child runs in a job object that is
+// killed when this program's handle to it closes, at exit or termination.
 //
 // Example:
 //   ChildResult r = RunChild({self, "--run_scenario=cookie_1"}, {},

@@ -93,15 +93,31 @@ bool WriteFile(const std::filesystem::path& path, const std::string& text,
   return true;
 }
 
+json TallyJson(const Tally& t) {
+  return {{"verdict", t.verdict_passed ? "PASS" : "FAIL"},
+          {"counts",
+           {{"passed", t.passed},
+            {"failed", t.failed},
+            {"waived", t.waived},
+            {"stale", t.stale},
+            {"not_run", t.not_run},
+            {"not_applicable", t.not_applicable},
+            {"deferred", t.deferred}}}};
+}
+
 std::string ToJson(const Report& report) {
   json requirements = json::array();
   for (const RequirementResult& r : report.requirements) {
-    json entry = {
-        {"id", r.requirement.id},         {"level", r.requirement.level},
-        {"area", r.requirement.area},     {"text", r.requirement.text},
-        {"status", StatusName(r.status)}, {"checks", r.checks},
-        {"failures", r.failures}};
+    json entry = {{"id", r.requirement.id},
+                  {"level", r.requirement.level},
+                  {"profile", ProfileName(ProfileOf(r.requirement))},
+                  {"area", r.requirement.area},
+                  {"text", r.requirement.text},
+                  {"status", StatusName(r.status)},
+                  {"checks", r.checks},
+                  {"failures", r.failures}};
     if (!r.waiver.empty()) entry["waiver"] = r.waiver;
+    if (!r.not_applicable.empty()) entry["not_applicable"] = r.not_applicable;
     if (!r.requirement.deferred.empty()) {
       entry["deferred"] = r.requirement.deferred;
     }
@@ -114,6 +130,7 @@ std::string ToJson(const Report& report) {
                       {"result", CheckResultName(c.result)},
                       {"message", c.message},
                       {"evidence", c.evidence},
+                      {"rerun", c.rerun},
                       {"seconds", c.seconds}});
   }
   json waivers = json::array();
@@ -124,6 +141,10 @@ std::string ToJson(const Report& report) {
               {"subject", report.subject},
               {"started", report.started},
               {"verdict", report.verdict_passed ? "PASS" : "FAIL"},
+              {"profile", report.strict ? "strict" : "documented"},
+              {"verdicts",
+               {{"documented", TallyJson(report.documented)},
+                {"reference", TallyJson(report.reference)}}},
               {"notes", report.notes},
               {"counts",
                {{"passed", report.passed},
@@ -131,6 +152,7 @@ std::string ToJson(const Report& report) {
                 {"waived", report.waived},
                 {"stale", report.stale},
                 {"not_run", report.not_run},
+                {"not_applicable", report.not_applicable},
                 {"deferred", report.deferred}}},
               {"requirements", requirements},
               {"checks", checks},
@@ -140,14 +162,58 @@ std::string ToJson(const Report& report) {
 }
 
 // Why a requirement has no result: none of this run's checks covers it
-// (another tool does, per SPEC.md), or its checks were skipped.
-std::string NotRunReason(const RequirementResult& r, const std::string& tool) {
+// (another tool does, per SPEC.md), or its checks could not observe it.
+std::string NotRunReason(const RequirementResult& r, const Report& report) {
   if (!r.checks.empty()) {
-    return "its checks were skipped: " + Join(r.checks, ", ");
+    std::vector<std::string> why;
+    for (const Check& c : report.checks) {
+      if (c.result == Check::Result::kSkipped &&
+          Contains(c.requirements, r.requirement.id)) {
+        why.push_back(c.name + ": " + c.message);
+      }
+    }
+    return "not observed: " + Join(why, "; ");
   }
-  if (r.requirement.tests.empty()) return "no check of " + tool + " covers it";
-  return "not checked by " + tool +
+  if (r.requirement.tests.empty()) {
+    return "no check of " + report.tool + " covers it";
+  }
+  return "not checked by " + report.tool +
          "; SPEC.md lists: " + Join(r.requirement.tests, ", ");
+}
+
+// One JUnit suite per profile, one testcase per requirement.
+void JUnitRequirements(std::ostringstream& x, const Report& report,
+                       Profile profile, const Tally& tally) {
+  const std::string name = profile == Profile::kDocumented
+                               ? "documented contract"
+                               : "reference profile (OURS)";
+  int tests = 0;
+  for (const RequirementResult& r : report.requirements) {
+    tests += ProfileOf(r.requirement) == profile;
+  }
+  x << "  <testsuite name=\"" << EscapeXml(name) << "\" tests=\"" << tests
+    << "\" failures=\"" << tally.failed << "\" skipped=\""
+    << tally.not_run + tally.not_applicable + tally.deferred << "\">\n";
+  for (const RequirementResult& r : report.requirements) {
+    if (ProfileOf(r.requirement) != profile) continue;
+    x << "    <testcase classname=\"" << EscapeXml(name) << "\" name=\""
+      << EscapeXml(r.requirement.id + " " + r.requirement.text) << "\">\n";
+    if (r.status == Status::kFailed) {
+      x << "      <failure message=\"" << EscapeXml(r.requirement.text) << "\">"
+        << EscapeXml(Join(r.failures, "\n")) << "</failure>\n";
+    } else if (r.status == Status::kNotRun ||
+               r.status == Status::kNotApplicable ||
+               r.status == Status::kDeferred) {
+      x << "      <skipped message=\""
+        << EscapeXml(r.status == Status::kDeferred ? r.requirement.deferred
+                     : r.status == Status::kNotApplicable
+                         ? "not applicable: " + r.not_applicable
+                         : NotRunReason(r, report))
+        << "\"/>\n";
+    }
+    x << "    </testcase>\n";
+  }
+  x << "  </testsuite>\n";
 }
 
 std::string ToJUnit(const Report& report) {
@@ -156,48 +222,34 @@ std::string ToJUnit(const Report& report) {
   double total = 0;
   for (const Check& c : report.checks) {
     check_failures += IsFailure(c.result);
-    check_skipped += c.result == Check::Result::kSkipped;
+    check_skipped += c.result == Check::Result::kSkipped ||
+                     c.result == Check::Result::kNotApplicable;
     total += c.seconds;
   }
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   x << "<testsuites name=\"" << EscapeXml(report.tool) << "\" tests=\""
     << report.checks.size() + report.requirements.size() << "\" failures=\""
     << check_failures + report.failed << "\">\n";
+  JUnitRequirements(x, report, Profile::kDocumented, report.documented);
+  JUnitRequirements(x, report, Profile::kReference, report.reference);
   x << "  <testsuite name=\"checks\" tests=\"" << report.checks.size()
     << "\" failures=\"" << check_failures << "\" skipped=\"" << check_skipped
     << "\" time=\"" << total << "\">\n";
   for (const Check& c : report.checks) {
     x << "    <testcase classname=\"" << EscapeXml(report.tool) << "\" name=\""
-      << EscapeXml(c.name) << "\" time=\"" << c.seconds << "\">\n";
+      << EscapeXml(c.name + " [" + Join(c.requirements, " ") + "]")
+      << "\" time=\"" << c.seconds << "\">\n";
     x << "      <properties><property name=\"requirements\" value=\""
       << EscapeXml(Join(c.requirements, " ")) << "\"/></properties>\n";
     if (IsFailure(c.result)) {
       x << "      <failure message=\"" << EscapeXml(CheckResultName(c.result))
         << "\">" << EscapeXml(c.message) << "</failure>\n";
-    } else if (c.result == Check::Result::kSkipped) {
+    } else if (c.result == Check::Result::kSkipped ||
+               c.result == Check::Result::kNotApplicable) {
       x << "      <skipped message=\"" << EscapeXml(c.message) << "\"/>\n";
     }
     if (!c.evidence.empty()) {
       x << "      <system-out>" << EscapeXml(c.evidence) << "</system-out>\n";
-    }
-    x << "    </testcase>\n";
-  }
-  x << "  </testsuite>\n";
-  x << "  <testsuite name=\"requirements\" tests=\""
-    << report.requirements.size() << "\" failures=\"" << report.failed
-    << "\" skipped=\"" << report.not_run + report.deferred << "\">\n";
-  for (const RequirementResult& r : report.requirements) {
-    x << "    <testcase classname=\"requirements\" name=\""
-      << EscapeXml(r.requirement.id) << "\">\n";
-    if (r.status == Status::kFailed) {
-      x << "      <failure message=\"" << EscapeXml(r.requirement.text) << "\">"
-        << EscapeXml(Join(r.failures, "\n")) << "</failure>\n";
-    } else if (r.status == Status::kNotRun || r.status == Status::kDeferred) {
-      x << "      <skipped message=\""
-        << EscapeXml(r.status == Status::kDeferred
-                         ? r.requirement.deferred
-                         : NotRunReason(r, report.tool))
-        << "\"/>\n";
     }
     x << "    </testcase>\n";
   }
@@ -219,15 +271,63 @@ const char* StatusClass(Status status) {
   }
 }
 
+std::string Verdict(bool passed) { return passed ? "PASS" : "FAIL"; }
+
+// The failures of one profile, each with its rule, what was expected and
+// observed, the call trace and the command that reruns it.
+void HtmlFailures(std::ostringstream& h, const Report& report,
+                  Profile profile) {
+  bool any = false;
+  for (const RequirementResult& r : report.requirements) {
+    if (ProfileOf(r.requirement) != profile || r.status != Status::kFailed) {
+      continue;
+    }
+    if (!any) {
+      h << (profile == Profile::kDocumented
+                ? "<h2>Breaks the documented contract</h2>\n"
+                : "<h2>Differs from this project's decisions (reference "
+                  "profile, OURS)</h2>\n<p>Where Microsoft's pages are "
+                  "silent; see reference/SPEC.md for each decision.</p>\n");
+    }
+    any = true;
+    h << "<div class=\"failure\"><h3><a href=\"#" << EscapeXml(r.requirement.id)
+      << "\">" << EscapeXml(r.requirement.id) << "</a> ("
+      << EscapeXml(r.requirement.level) << ") " << EscapeXml(r.requirement.text)
+      << "</h3>\n";
+    for (size_t index : r.failed_checks) {
+      const Check& c = report.checks[index];
+      h << "<p><b>" << EscapeXml(c.name) << "</b> ("
+        << CheckResultName(c.result) << ")</p>\n<pre>" << EscapeXml(c.message)
+        << "</pre>\n";
+      if (!c.rerun.empty()) {
+        h << "<p>Rerun: <code>" << EscapeXml(c.rerun) << "</code></p>\n";
+      }
+      if (!c.evidence.empty()) {
+        h << "<details><summary>Call trace</summary><pre>"
+          << EscapeXml(c.evidence) << "</pre></details>\n";
+      }
+    }
+    h << "</div>\n";
+  }
+}
+
+std::string TallyLine(const Tally& t) {
+  std::ostringstream s;
+  s << t.passed << " passed, " << t.failed << " failed, " << t.waived
+    << " waived, " << t.stale << " stale waivers, " << t.not_run << " not run, "
+    << t.not_applicable << " not applicable, " << t.deferred << " out of scope";
+  return s.str();
+}
+
 std::string ToHtml(const Report& report) {
   std::ostringstream h;
-  const std::string verdict = report.verdict_passed ? "PASS" : "FAIL";
+  const std::string verdict = Verdict(report.verdict_passed);
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
     << "<title>" << EscapeXml(report.tool) << ": " << verdict << "</title>\n"
     << "<style>\n"
        "body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;"
        "color:#222}\n"
-       "h1 .v{padding:.1em .5em;border-radius:.3em;color:#fff}\n"
+       ".v{padding:.1em .5em;border-radius:.3em;color:#fff}\n"
        ".vPASS{background:#2a7d2a}.vFAIL{background:#b22222}\n"
        "table{border-collapse:collapse;width:100%;margin-bottom:1.5em}\n"
        "td,th{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;"
@@ -236,29 +336,42 @@ std::string ToHtml(const Report& report) {
        ".pass{color:#2a7d2a;font-weight:bold}"
        ".fail{color:#b22222;font-weight:bold}"
        ".waived{color:#a66a00;font-weight:bold}.none{color:#777}\n"
+       ".failure{border-left:4px solid #b22222;padding-left:1em;"
+       "margin-bottom:1em}\n"
        "pre{background:#f7f7f7;padding:.6em;overflow-x:auto;"
        "white-space:pre-wrap}\n"
        "code{font-size:90%}\n"
        "</style></head><body>\n";
   h << "<h1>" << EscapeXml(report.tool) << " <span class=\"v v" << verdict
     << "\">" << verdict << "</span></h1>\n";
+  h << "<table><tr><th>Verdict</th><th></th><th>Requirements</th></tr>\n"
+    << "<tr><td>Documented contract (Microsoft's pages: MUST, SHOULD)"
+    << (report.strict ? "" : ", decides the result") << "</td><td><span "
+    << "class=\"v v" << Verdict(report.documented.verdict_passed) << "\">"
+    << Verdict(report.documented.verdict_passed) << "</span></td><td>"
+    << TallyLine(report.documented) << "</td></tr>\n"
+    << "<tr><td>Reference profile (this project's decisions, OURS)"
+    << (report.strict ? ", decides the result too (--profile=strict)"
+                      : ", reported only")
+    << "</td><td><span class=\"v v" << Verdict(report.reference.verdict_passed)
+    << "\">" << Verdict(report.reference.verdict_passed) << "</span></td><td>"
+    << TallyLine(report.reference) << "</td></tr></table>\n";
   h << "<p><b>Subject:</b> <code>" << EscapeXml(report.subject)
-    << "</code><br><b>Started:</b> " << EscapeXml(report.started) << "<br>"
-    << "<b>Requirements:</b> " << report.passed << " passed, " << report.failed
-    << " failed, " << report.waived << " waived, " << report.stale
-    << " stale waivers, " << report.not_run << " not run, " << report.deferred
-    << " out of scope or pending</p>\n";
+    << "</code><br><b>Started:</b> " << EscapeXml(report.started) << "</p>\n";
   for (const std::string& note : report.notes) {
     h << "<p>" << EscapeXml(note) << "</p>\n";
   }
-  // One table per SPEC.md area, in SPEC.md order.
+  HtmlFailures(h, report, Profile::kDocumented);
+  HtmlFailures(h, report, Profile::kReference);
+  // Every requirement: one table per SPEC.md area, in SPEC.md order.
   std::vector<std::string> areas;
   for (const RequirementResult& r : report.requirements) {
     if (!Contains(areas, r.requirement.area))
       areas.push_back(r.requirement.area);
   }
+  h << "<h2>Every requirement</h2>\n";
   for (const std::string& area : areas) {
-    h << "<h2>" << EscapeXml(area) << "</h2>\n<table><tr><th>ID</th>"
+    h << "<h3>" << EscapeXml(area) << "</h3>\n<table><tr><th>ID</th>"
       << "<th>Level</th><th>Status</th><th>Requirement</th><th>Checks</th>"
       << "</tr>\n";
     for (const RequirementResult& r : report.requirements) {
@@ -275,10 +388,10 @@ std::string ToHtml(const Report& report) {
         h << "<br><i>" << EscapeXml(r.requirement.deferred) << "</i>";
       }
       if (r.status == Status::kNotRun) {
-        h << "<br><i>" << EscapeXml(NotRunReason(r, report.tool)) << "</i>";
+        h << "<br><i>" << EscapeXml(NotRunReason(r, report)) << "</i>";
       }
-      for (const std::string& f : r.failures) {
-        h << "<br><span class=\"fail\">" << EscapeXml(f) << "</span>";
+      if (r.status == Status::kNotApplicable) {
+        h << "<br><i>not applicable: " << EscapeXml(r.not_applicable) << "</i>";
       }
       h << "</td><td>";
       for (const std::string& c : r.checks) {
@@ -288,19 +401,6 @@ std::string ToHtml(const Report& report) {
     }
     h << "</table>\n";
   }
-  bool any_failure = false;
-  for (const Check& c : report.checks) {
-    if (!IsFailure(c.result)) continue;
-    if (!any_failure) h << "<h2>Failures</h2>\n";
-    any_failure = true;
-    h << "<h3>" << EscapeXml(c.name) << " (" << CheckResultName(c.result)
-      << ")</h3>\n<p>Requirements: " << EscapeXml(Join(c.requirements, ", "))
-      << "</p>\n<pre>" << EscapeXml(c.message) << "</pre>\n";
-    if (!c.evidence.empty()) {
-      h << "<details><summary>Call trace</summary><pre>"
-        << EscapeXml(c.evidence) << "</pre></details>\n";
-    }
-  }
   if (!report.waivers.empty()) {
     h << "<h2>Waivers</h2>\n<table><tr><th>Target</th><th>Reason</th></tr>\n";
     for (const Waiver& w : report.waivers) {
@@ -309,15 +409,15 @@ std::string ToHtml(const Report& report) {
     }
     h << "</table>\n";
   }
-  h << "<h2>Checks</h2>\n<table><tr><th>Check</th><th>Result</th>"
-    << "<th>Requirements</th><th>Seconds</th></tr>\n";
+  h << "<h2>Checks</h2>\n<table><tr><th>Check</th><th>Requirement</th>"
+    << "<th>Result</th><th>Seconds</th></tr>\n";
   for (const Check& c : report.checks) {
-    h << "<tr><td><code>" << EscapeXml(c.name) << "</code></td><td class=\""
+    h << "<tr><td><code>" << EscapeXml(c.name) << "</code></td><td>"
+      << EscapeXml(Join(c.requirements, " ")) << "</td><td class=\""
       << (IsFailure(c.result)                  ? "fail"
           : c.result == Check::Result::kPassed ? "pass"
                                                : "none")
-      << "\">" << CheckResultName(c.result) << "</td><td>"
-      << EscapeXml(Join(c.requirements, " ")) << "</td><td>" << c.seconds
+      << "\">" << CheckResultName(c.result) << "</td><td>" << c.seconds
       << "</td></tr>\n";
   }
   h << "</table>\n</body></html>\n";
@@ -338,8 +438,19 @@ const char* CheckResultName(Check::Result result) {
       return "crashed";
     case Check::Result::kTimedOut:
       return "timed out";
+    case Check::Result::kNotApplicable:
+      return "not applicable";
   }
   return "?";
+}
+
+Profile ProfileOf(const Requirement& requirement) {
+  return requirement.level == "OURS" ? Profile::kReference
+                                     : Profile::kDocumented;
+}
+
+const char* ProfileName(Profile profile) {
+  return profile == Profile::kDocumented ? "documented" : "reference";
 }
 
 const char* StatusName(Status status) {
@@ -354,6 +465,8 @@ const char* StatusName(Status status) {
       return "stale waiver";
     case Status::kNotRun:
       return "not run";
+    case Status::kNotApplicable:
+      return "not applicable";
     case Status::kDeferred:
       return "deferred";
   }
@@ -437,11 +550,13 @@ bool LoadWaivers(const std::string& path,
 
 Report BuildReport(const std::string& tool, const std::string& subject,
                    const std::vector<Requirement>& requirements,
-                   std::vector<Check> checks, std::vector<Waiver> waivers) {
+                   std::vector<Check> checks, std::vector<Waiver> waivers,
+                   bool strict) {
   Report report;
   report.tool = tool;
   report.subject = subject;
   report.started = NowUtc();
+  report.strict = strict;
   auto waiver_for = [&](const std::string& target) -> const Waiver* {
     for (const Waiver& w : waivers) {
       if (w.target == target) return &w;
@@ -453,24 +568,33 @@ Report BuildReport(const std::string& tool, const std::string& subject,
     known.insert(req.id);
     RequirementResult result;
     result.requirement = req;
+    Tally& tally = ProfileOf(req) == Profile::kDocumented ? report.documented
+                                                          : report.reference;
     if (!req.deferred.empty()) {
       result.status = Status::kDeferred;
-      ++report.deferred;
+      ++tally.deferred;
       report.requirements.push_back(std::move(result));
       continue;
     }
     bool ran = false, failed = false, unwaived_failure = false,
          waived_check = false;
-    for (const Check& c : checks) {
+    std::vector<std::string> not_applicable;
+    for (size_t i = 0; i < checks.size(); ++i) {
+      const Check& c = checks[i];
       if (!Contains(c.requirements, req.id)) continue;
-      result.checks.push_back(c.name);
+      if (!Contains(result.checks, c.name)) result.checks.push_back(c.name);
       if (c.result == Check::Result::kSkipped) continue;
+      if (c.result == Check::Result::kNotApplicable) {
+        not_applicable.push_back(c.name + ": " + c.message);
+        continue;
+      }
       ran = true;
       const Waiver* check_waiver = waiver_for(c.name);
       waived_check |= check_waiver != nullptr;
       if (IsFailure(c.result)) {
         failed = true;
         result.failures.push_back(c.name + ": " + c.message);
+        result.failed_checks.push_back(i);
         if (check_waiver == nullptr)
           unwaived_failure = true;
         else if (result.waiver.empty())
@@ -482,24 +606,30 @@ Report BuildReport(const std::string& tool, const std::string& subject,
       result.waiver = requirement_waiver->reason;
       unwaived_failure = false;
     }
-    if (!ran) {
+    if (!ran && !not_applicable.empty()) {
+      // Not applicable only when no check could judge it: one check that
+      // observed it decides.
+      result.status = Status::kNotApplicable;
+      result.not_applicable = Join(not_applicable, "; ");
+      ++tally.not_applicable;
+    } else if (!ran) {
       result.status = Status::kNotRun;
-      ++report.not_run;
+      ++tally.not_run;
     } else if (failed && unwaived_failure) {
       result.status = Status::kFailed;
-      ++report.failed;
+      ++tally.failed;
     } else if (failed) {
       result.status = Status::kWaived;
-      ++report.waived;
+      ++tally.waived;
     } else if (requirement_waiver != nullptr || waived_check) {
       result.status = Status::kStale;
-      ++report.stale;
+      ++tally.stale;
       if (result.waiver.empty() && waived_check) {
         result.waiver = "a check of it is waived but passed";
       }
     } else {
       result.status = Status::kPassed;
-      ++report.passed;
+      ++tally.passed;
     }
     report.requirements.push_back(std::move(result));
   }
@@ -527,9 +657,23 @@ Report BuildReport(const std::string& tool, const std::string& subject,
   }
   report.checks = std::move(checks);
   report.waivers = std::move(waivers);
-  report.verdict_passed = report.failed == 0 &&
-                          report.unattributed_failures == 0 &&
-                          report.passed > 0;
+  for (Tally* t : {&report.documented, &report.reference}) {
+    t->verdict_passed = t->failed == 0;
+    report.passed += t->passed;
+    report.failed += t->failed;
+    report.waived += t->waived;
+    report.stale += t->stale;
+    report.not_run += t->not_run;
+    report.not_applicable += t->not_applicable;
+    report.deferred += t->deferred;
+  }
+  // A profile passes only if something in it passed; the documented one
+  // also needs every check to name a requirement.
+  report.documented.verdict_passed &=
+      report.documented.passed > 0 && report.unattributed_failures == 0;
+  report.reference.verdict_passed &= report.reference.passed > 0;
+  report.verdict_passed = report.documented.verdict_passed &&
+                          (!strict || report.reference.verdict_passed);
   return report;
 }
 
@@ -549,18 +693,38 @@ bool WriteReports(const Report& report, const std::string& dir,
 
 std::string Summary(const Report& report) {
   std::ostringstream s;
-  s << report.tool << ": " << (report.verdict_passed ? "PASS" : "FAIL") << " ("
-    << report.passed << " passed, " << report.failed << " failed, "
-    << report.waived << " waived, " << report.stale << " stale, "
-    << report.not_run << " not run, " << report.deferred
-    << " deferred requirements)\n";
-  for (const RequirementResult& r : report.requirements) {
-    if (r.status == Status::kFailed) {
-      s << "  FAIL " << r.requirement.id << " " << r.requirement.text << "\n";
-      for (const std::string& f : r.failures) s << "       " << f << "\n";
-    } else if (r.status == Status::kStale) {
-      s << "  STALE WAIVER " << r.requirement.id << " (" << r.waiver
-        << "): it passes now\n";
+  s << report.tool << ": " << Verdict(report.verdict_passed)
+    << (report.strict ? " (strict: both profiles decide)"
+                      : " (the documented contract decides)")
+    << "\n  documented contract: " << Verdict(report.documented.verdict_passed)
+    << " (" << TallyLine(report.documented) << ")\n"
+    << "  reference profile (OURS" << (report.strict ? "" : ", not gating")
+    << "): " << Verdict(report.reference.verdict_passed) << " ("
+    << TallyLine(report.reference) << ")\n";
+  for (Profile profile : {Profile::kDocumented, Profile::kReference}) {
+    for (const RequirementResult& r : report.requirements) {
+      if (ProfileOf(r.requirement) != profile) continue;
+      if (r.status == Status::kFailed) {
+        s << (profile == Profile::kDocumented ? "  FAIL " : "  DIFFERS (OURS) ")
+          << r.requirement.id << " " << r.requirement.text << "\n";
+        for (size_t index : r.failed_checks) {
+          const Check& c = report.checks[index];
+          s << "       " << c.name << " (" << CheckResultName(c.result)
+            << "):\n";
+          // Enough of the message for expected vs. actual.
+          std::istringstream lines(c.message);
+          int shown = 0;
+          for (std::string line; std::getline(lines, line) && shown < 8;
+               ++shown) {
+            if (line.size() > 200) line = line.substr(0, 200) + "...";
+            s << "         " << line << "\n";
+          }
+          if (!c.rerun.empty()) s << "       rerun: " << c.rerun << "\n";
+        }
+      } else if (r.status == Status::kStale) {
+        s << "  STALE WAIVER " << r.requirement.id << " (" << r.waiver
+          << "): it passes now\n";
+      }
     }
   }
   for (const std::string& note : report.notes) {

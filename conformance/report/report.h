@@ -7,11 +7,17 @@
 // //conformance:certify so that both read the same waiver files and write
 // the same formats.
 //
-// A "check" is one test (conformance) or one scenario check (certify); each
-// names the requirement IDs it covers. A requirement passes when every check
-// naming it ran and passed, fails when one failed, and is "not run" when none
-// ran. A waiver (known failure, with its reason) turns a failure into
-// "waived"; a waived requirement that passes is reported as "stale".
+// A "check" is what one test (conformance) or one scenario (certify)
+// observed of one requirement. A requirement passes when a check of it ran
+// and none failed, fails when one failed, is "not applicable" when its
+// checks could not judge this subject (it decided an open point otherwise),
+// and is "not run" when nothing observed it. A waiver (known failure, with
+// its reason) turns a failure into "waived"; a waived requirement that
+// passes is reported as "stale".
+//
+// Requirements fall into two profiles with a verdict each: the documented
+// contract (MUST/SHOULD/MAY), which decides the exit status, and the
+// reference profile (OURS), reported beside it and gating only when strict.
 //
 // Example:
 //   std::vector<Requirement> spec;
@@ -43,14 +49,22 @@ bool LoadRequirements(const std::string& json_path,
                       std::vector<Requirement>* requirements,
                       std::string* error);
 
-// One test or scenario check and how it went.
+// One check of one requirement by a test or a scenario, and how it went.
 struct Check {
-  std::string name;
-  std::vector<std::string> requirements;
-  enum class Result { kPassed, kFailed, kSkipped, kCrashed, kTimedOut };
+  std::string name;                       // the test or scenario
+  std::vector<std::string> requirements;  // normally exactly one
+  enum class Result {
+    kPassed,
+    kFailed,
+    kSkipped,        // not run: the reason is in `message`
+    kCrashed,        // the process died while checking it
+    kTimedOut,       // the process was killed at the time limit
+    kNotApplicable,  // the subject decided an open point otherwise
+  };
   Result result = Result::kPassed;
-  std::string message;   // failure messages, or why it was skipped
+  std::string message;   // failure messages, or why it was not run
   std::string evidence;  // e.g. the session's call trace
+  std::string rerun;     // the command that reruns just this check
   double seconds = 0;
 };
 const char* CheckResultName(Check::Result result);
@@ -71,7 +85,15 @@ bool LoadWaivers(const std::string& path,
                  const std::vector<std::string>& check_names,
                  std::vector<Waiver>* waivers, std::string* error);
 
-enum class Status { kPassed, kFailed, kWaived, kStale, kNotRun, kDeferred };
+enum class Status {
+  kPassed,
+  kFailed,
+  kWaived,
+  kStale,
+  kNotRun,
+  kNotApplicable,
+  kDeferred
+};
 const char* StatusName(Status status);
 
 struct RequirementResult {
@@ -79,7 +101,24 @@ struct RequirementResult {
   Status status = Status::kNotRun;
   std::vector<std::string> checks;    // names of the checks that cover it
   std::vector<std::string> failures;  // "check: message" of failed checks
+  std::vector<size_t> failed_checks;  // their indexes in Report::checks
   std::string waiver;                 // the waiver's reason, if waived/stale
+  std::string not_applicable;         // why, when kNotApplicable
+};
+
+// Which verdict a requirement belongs to: the documented contract (MUST,
+// SHOULD, MAY: what Microsoft's pages state) or the reference profile (OURS:
+// this project's decisions where the pages are silent).
+enum class Profile { kDocumented, kReference };
+Profile ProfileOf(const Requirement& requirement);
+const char* ProfileName(Profile profile);  // "documented", "reference"
+
+// The counts and the verdict of one profile.
+struct Tally {
+  int passed = 0, failed = 0, waived = 0, stale = 0, not_run = 0,
+      not_applicable = 0, deferred = 0;
+  // No unwaived failure and something passed.
+  bool verdict_passed = false;
 };
 
 struct Report {
@@ -90,23 +129,31 @@ struct Report {
   std::vector<RequirementResult> requirements;
   std::vector<Check> checks;
   std::vector<Waiver> waivers;
-  // No unwaived failure (of a requirement, or of a check that covers none)
-  // and something passed.
+  // Whether the reference profile gates the verdict too (--profile=strict).
+  bool strict = false;
+  Tally documented, reference;
+  // The verdict that decides the exit status: the documented contract's
+  // (and the reference profile's too when strict), and no failed check that
+  // covers no requirement.
   bool verdict_passed = false;
   int unattributed_failures = 0;
-  int passed = 0, failed = 0, waived = 0, stale = 0, not_run = 0, deferred = 0;
+  // Totals over both profiles.
+  int passed = 0, failed = 0, waived = 0, stale = 0, not_run = 0,
+      not_applicable = 0, deferred = 0;
 };
 
 Report BuildReport(const std::string& tool, const std::string& subject,
                    const std::vector<Requirement>& requirements,
-                   std::vector<Check> checks, std::vector<Waiver> waivers);
+                   std::vector<Check> checks, std::vector<Waiver> waivers,
+                   bool strict = false);
 
 // Writes report.json, report.xml and report.html into `dir` (created if
 // needed).
 bool WriteReports(const Report& report, const std::string& dir,
                   std::string* error);
 
-// A few lines for the terminal: verdict, counts, failed requirements.
+// A few lines for the terminal: both verdicts, counts, and each failed
+// requirement with its failures.
 std::string Summary(const Report& report);
 
 }  // namespace syncmgr::conformance

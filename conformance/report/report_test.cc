@@ -186,7 +186,7 @@ TEST(WriteReports, WritesJsonJUnitAndHtml) {
   std::stringstream xml, html;
   xml << std::ifstream(dir + "/report.xml").rdbuf();
   html << std::ifstream(dir + "/report.html").rdbuf();
-  EXPECT_THAT(xml.str(), HasSubstr("name=\"T.Fail &lt;&amp;&gt;\""));
+  EXPECT_THAT(xml.str(), HasSubstr("name=\"T.Fail &lt;&amp;&gt; [AA-002]\""));
   EXPECT_THAT(xml.str(), HasSubstr("<failure"));
   EXPECT_THAT(xml.str(), ::testing::Not(HasSubstr("\x01")));
   EXPECT_THAT(html.str(), HasSubstr("vFAIL"));
@@ -223,8 +223,76 @@ TEST(WriteReports, NotRunRequirementsSayWhereTheyAreChecked) {
   xml << std::ifstream(dir + "/report.xml").rdbuf();
   EXPECT_THAT(html.str(), HasSubstr("not checked by conformance; SPEC.md "
                                     "lists: UnitTests.CheckIt"));
-  EXPECT_THAT(html.str(), HasSubstr("its checks were skipped: T.Skip"));
+  EXPECT_THAT(html.str(), HasSubstr("not observed: T.Skip: no hook"));
   EXPECT_THAT(xml.str(), HasSubstr("SPEC.md lists: UnitTests.CheckIt"));
+}
+
+// OURS requirements form the reference profile: reported beside the
+// documented contract, gating only when strict.
+TEST(BuildReport, TwoProfilesTwoVerdicts) {
+  std::vector<Requirement> spec = Spec();
+  spec[1].level = "OURS";  // AA-002
+  spec[2].level = "OURS";  // AA-003
+  const std::vector<Check> checks = {
+      MakeCheck("T.Doc", {"AA-001"}, Check::Result::kPassed),
+      MakeCheck("T.Ours", {"AA-002"}, Check::Result::kFailed, "E_FAIL"),
+      MakeCheck("T.Ours2", {"AA-003"}, Check::Result::kPassed)};
+  Report report = BuildReport("conformance", "impl.so", spec, checks, {});
+  EXPECT_TRUE(report.verdict_passed);
+  EXPECT_TRUE(report.documented.verdict_passed);
+  EXPECT_FALSE(report.reference.verdict_passed);
+  EXPECT_EQ(report.documented.passed, 1);
+  EXPECT_EQ(report.reference.failed, 1);
+  EXPECT_EQ(report.reference.passed, 1);
+  EXPECT_THAT(Summary(report), HasSubstr("DIFFERS (OURS) AA-002"));
+  EXPECT_THAT(Summary(report), ::testing::Not(HasSubstr("  FAIL AA-002")));
+  report = BuildReport("conformance", "impl.so", spec, checks, {},
+                       /*strict=*/true);
+  EXPECT_FALSE(report.verdict_passed);
+  // A documented failure fails either way.
+  report = BuildReport(
+      "conformance", "impl.so", spec,
+      {MakeCheck("T.Doc", {"AA-001"}, Check::Result::kFailed, "no")}, {});
+  EXPECT_FALSE(report.verdict_passed);
+  EXPECT_THAT(Summary(report), HasSubstr("  FAIL AA-001"));
+}
+
+// A requirement only checks marked not applicable: "not applicable", never
+// "passed"; one check that observed it decides.
+TEST(BuildReport, NotApplicableOnlyWithoutAnObservation) {
+  const std::vector<Check> checks = {
+      MakeCheck("T.NA", {"AA-001"}, Check::Result::kNotApplicable,
+                "decided otherwise"),
+      MakeCheck("T.NA", {"AA-002"}, Check::Result::kNotApplicable, "x"),
+      MakeCheck("T.Fail", {"AA-002"}, Check::Result::kFailed, "E_FAIL"),
+      MakeCheck("T.Pass", {"AA-003"}, Check::Result::kPassed)};
+  const Report report =
+      BuildReport("conformance", "impl.so", Spec(), checks, {});
+  EXPECT_EQ(StatusOf(report, "AA-001"), Status::kNotApplicable);
+  EXPECT_EQ(report.requirements[0].not_applicable, "T.NA: decided otherwise");
+  EXPECT_EQ(StatusOf(report, "AA-002"), Status::kFailed);
+  EXPECT_EQ(report.documented.not_applicable, 1);
+}
+
+// The HTML report leads with the failures, each with its rerun command.
+TEST(WriteReports, HtmlLeadsWithFailuresAndTheirRerunCommand) {
+  std::vector<Check> checks = {
+      MakeCheck("T.Pass", {"AA-001"}, Check::Result::kPassed),
+      MakeCheck("T.Fail", {"AA-002"}, Check::Result::kFailed, "expected S_OK")};
+  checks[1].rerun = "conformance_suite --gtest_filter=T.Fail";
+  const Report report =
+      BuildReport("conformance", "impl.so", Spec(), checks, {});
+  const std::string dir = TempDir("failures_first");
+  std::string error;
+  ASSERT_TRUE(WriteReports(report, dir, &error)) << error;
+  std::stringstream html;
+  html << std::ifstream(dir + "/report.html").rdbuf();
+  const std::string text = html.str();
+  const size_t failures = text.find("Breaks the documented contract");
+  const size_t every = text.find("Every requirement");
+  ASSERT_NE(failures, std::string::npos);
+  EXPECT_LT(failures, every);
+  EXPECT_THAT(text, HasSubstr("conformance_suite --gtest_filter=T.Fail"));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "reference/com/com.h"
@@ -69,6 +70,123 @@ bool IsKnownStatus(DWORD status) {
 bool Contains(const std::vector<GUID>& ids, const GUID& id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
+
+// A set of item IDs: a vector while small (one allocation, no hashing, as
+// most sessions have a few items), indexed by a hash set once it grows, so
+// that the duplicate check of an enumeration of kMaxEnumeratedItems items,
+// and every Progress and LogError check, stay linear overall.
+class IdSet {
+ public:
+  bool contains(const GUID& id) const {
+    return index_.empty() ? Contains(ids_, id) : index_.count(id) != 0;
+  }
+  // Returns false when `id` was already there.
+  bool insert(const GUID& id) {
+    if (contains(id)) return false;
+    if (index_.empty() && ids_.size() < kLinearSize) {
+      ids_.push_back(id);
+      return true;
+    }
+    if (index_.empty()) {
+      index_.insert(ids_.begin(), ids_.end());
+      ids_.clear();
+      ids_.shrink_to_fit();
+    }
+    index_.insert(id);
+    return true;
+  }
+
+ private:
+  static constexpr size_t kLinearSize = 32;
+  std::vector<GUID> ids_;
+  std::unordered_set<GUID, GuidHash> index_;
+};
+
+// A session's violation records, bounded by kKeptViolationsPerRequirement.
+class ViolationLog {
+ public:
+  // Keeps the record while fewer than kKeptViolationsPerRequirement records
+  // of `requirement` were kept, or when `always`; counts it otherwise.
+  void Add(const char* requirement, std::string message, bool always) {
+    Count& count = CountFor(requirement);
+    if (!always) {
+      if (count.kept == kKeptViolationsPerRequirement) {
+        ++count.dropped;
+        return;
+      }
+      ++count.kept;
+    }
+    kept_.push_back({requirement, std::move(message)});
+  }
+  // The records, then one "and N more like it" per requirement that had
+  // records dropped; the log is empty afterwards.
+  std::vector<Violation> Take() {
+    for (const Count& count : counts_) {
+      if (count.dropped == 0) continue;
+      kept_.push_back({count.requirement, "and " +
+                                              std::to_string(count.dropped) +
+                                              " more like it (not recorded)"});
+    }
+    counts_.clear();
+    return std::exchange(kept_, {});
+  }
+
+ private:
+  struct Count {
+    std::string requirement;
+    size_t kept = 0;
+    std::uint64_t dropped = 0;
+  };
+  Count& CountFor(const char* requirement) {
+    for (Count& count : counts_) {
+      if (count.requirement == requirement) return count;
+    }
+    counts_.push_back({requirement});
+    return counts_.back();
+  }
+
+  std::vector<Violation> kept_;
+  std::vector<Count> counts_;  // a few requirements per session
+};
+
+// A session's trace, bounded: the first kTraceHeadLines lines, the last
+// kTraceTailLines (a ring) and the number of lines between.
+class TraceLog {
+ public:
+  void Add(std::string line) {
+    if (head_.size() < kTraceHeadLines) {
+      head_.push_back(std::move(line));
+    } else if (tail_.size() < kTraceTailLines) {
+      tail_.push_back(std::move(line));
+    } else {
+      tail_[next_] = std::move(line);  // overwrites the oldest
+      next_ = (next_ + 1) % kTraceTailLines;
+      ++dropped_;
+    }
+  }
+  // The lines in order, with one line for those not recorded; the log is
+  // empty afterwards.
+  std::vector<std::string> Take() {
+    std::vector<std::string> lines = std::exchange(head_, {});
+    if (dropped_ > 0) {
+      lines.push_back("... " + std::to_string(dropped_) +
+                      " lines not recorded ...");
+    }
+    for (size_t i = 0; i < tail_.size(); ++i) {
+      lines.push_back(std::move(tail_[(next_ + i) % tail_.size()]));
+    }
+    tail_.clear();
+    next_ = 0;
+    dropped_ = 0;
+    return lines;
+  }
+
+ private:
+  std::vector<std::string> head_;
+  std::vector<std::string> tail_;
+  size_t next_ = 0;  // the oldest line of a full tail_
+  std::uint64_t dropped_ = 0;
+};
 
 }  // namespace
 
@@ -149,27 +267,36 @@ class CallbackState {
   Phase phase = Phase::kIdle;
   HRESULT completion = S_OK;
   bool completion_during_call = false;
-  std::vector<GUID> enumerated;
+  IdSet enumerated;
   std::vector<GUID> retry_ids;
-  std::vector<ProgressReport> progress;
-  std::vector<LoggedError> errors;
-  std::vector<Violation> violations;
-  std::vector<std::string> trace;
+  std::vector<ProgressReport> progress;  // kMaxProgressRecords
+  IdSet progress_items;                  // items with a record in progress
+  std::uint64_t progress_dropped = 0;
+  std::vector<LoggedError> errors;  // kMaxLoggedErrors
+  std::uint64_t errors_dropped = 0;
+  ViolationLog violations;
+  TraceLog trace;
+  // End() has taken the records into the session's report: later ones
+  // (from a handler that kept the callback) are not kept, only counted as
+  // late violations.
+  bool records_taken = false;
   std::unordered_map<GUID, INT, GuidHash> max_values;
   const Options& options() const { return *options_; }
 
-  // Caller holds mu.
-  void ViolateLocked(const char* requirement, std::string message) {
+  // Caller holds mu. `always`: exempt from kKeptViolationsPerRequirement.
+  void ViolateLocked(const char* requirement, std::string message,
+                     bool always = false) {
     if (phase == Phase::kEnded) {
       g_late_violations.fetch_add(1, std::memory_order_relaxed);
     }
-    violations.push_back({requirement, std::move(message)});
+    if (records_taken) return;
+    violations.Add(requirement, std::move(message), always);
   }
   // Callers test tracing() first, so that no trace line is built (and
   // allocated) when Options::record_trace is off.
   bool tracing() const { return options_->record_trace; }
   void TraceLocked(std::string line) {
-    if (options_->record_trace) trace.push_back(std::move(line));
+    if (options_->record_trace && !records_taken) trace.Add(std::move(line));
   }
 
   // A completion callback: `pending` is the phase that expects it.
@@ -313,7 +440,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
                                           " has bits outside 0xF");
       return E_INVALIDARG;
     }
-    if (!Contains(state_->enumerated, ItemID)) {
+    if (!state_->enumerated.contains(ItemID)) {
       state_->ViolateLocked("CB-107", "Progress for item " +
                                           FormatGuid(ItemID) +
                                           ", which was never enumerated");
@@ -348,12 +475,19 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
         return E_INVALIDARG;
       }
     }
+    // kMaxProgressRecords: beyond it, only an item's first report.
+    const bool first_for_item = state_->progress_items.insert(ItemID);
+    const bool full = state_->progress.size() >= kMaxProgressRecords;
+    if (full && !first_for_item) {
+      ++state_->progress_dropped;
+      return state_->options().progress_answer;
+    }
     ProgressReport report;
     report.item = ItemID;
     report.progress = *item;
     report.progress.lpcStatusText = nullptr;
     if ((item->mask & SYNCMGRPROGRESSITEM_STATUSTEXT) &&
-        item->lpcStatusText != nullptr) {
+        item->lpcStatusText != nullptr && !full) {
       report.status_text.assign(item->lpcStatusText,
                                 BoundedLength(item->lpcStatusText, 1024));
     }
@@ -399,7 +533,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
         return E_INVALIDARG;
       }
       if ((info->mask & SYNCMGRLOGERROR_ITEMID) &&
-          !Contains(state_->enumerated, info->ItemID)) {
+          !state_->enumerated.contains(info->ItemID)) {
         state_->ViolateLocked("CB-107", "LogError for item " +
                                             FormatGuid(info->ItemID) +
                                             ", which was never enumerated");
@@ -407,6 +541,10 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
       }
       error.has_info = true;
       error.info = *info;
+    }
+    if (state_->errors.size() >= kMaxLoggedErrors) {
+      ++state_->errors_dropped;  // checked and answered, not kept
+      return S_OK;
     }
     state_->errors.push_back(std::move(error));
     return S_OK;
@@ -508,12 +646,17 @@ HRESULT Session::CallHandler(const char* method, const char* codes_key,
 
 void Session::Trace(std::string line) {
   std::lock_guard lock(state_->mu);
-  state_->trace.push_back(std::move(line));
+  state_->TraceLocked(std::move(line));
 }
 
 void Session::Violate(const char* requirement, std::string message) {
   std::lock_guard lock(state_->mu);
   state_->ViolateLocked(requirement, std::move(message));
+}
+
+void Session::ReportStop(const char* requirement, std::string message) {
+  std::lock_guard lock(state_->mu);
+  state_->ViolateLocked(requirement, std::move(message), /*always=*/true);
 }
 
 HRESULT Session::Activate() {
@@ -630,17 +773,35 @@ bool Session::EnumerateItems() {
     End(Outcome::kHandlerFailed, hr);
     return false;
   }
-  constexpr ULONG kBatch = 16;
-  constexpr size_t kMaxItems = 100000;
-  constexpr int kMaxEmptyBatches = 1000;
-  std::array<SYNCMGRITEM, kBatch> batch;  // on the stack: no allocation
+  // Every loop below is bounded (session.h): by kMaxNextCalls calls, and
+  // each call adds at most kNextBatch items, rejected items or violation
+  // records, all capped.
+  std::array<SYNCMGRITEM, kNextBatch> batch;  // on the stack: no allocation
+  size_t calls = 0;
   int empty_batches = 0;
+  size_t rejected = 0;
   bool failed = false;
+  // HS-103: an item the manager ignores. Returns false when that was one
+  // too many (kMaxRejectedItems): the enumeration stops, the session ends.
+  auto reject = [&](std::string why) {
+    Violate("HS-107", std::move(why));
+    if (++rejected < kMaxRejectedItems) return true;
+    ReportStop("HS-107", "the enumerator handed back " +
+                             std::to_string(rejected) +
+                             " items the manager had to ignore; stopped");
+    return false;
+  };
   for (;;) {
+    if (calls == kMaxNextCalls) {
+      ReportStop("EN-101", "Next called " + std::to_string(calls) +
+                               " times without reaching the end; stopped");
+      break;
+    }
+    ++calls;
     std::memset(batch.data(), 0, batch.size() * sizeof(SYNCMGRITEM));
     ULONG fetched = 0;
     hr = CallHandler("ISyncMgrEnumItems::Next", "Next", [&] {
-      return items->Next(kBatch, batch.data(), &fetched);
+      return items->Next(kNextBatch, batch.data(), &fetched);
     });
     if (hr == E_NOTIMPL) {
       Violate("EN-001", "ISyncMgrEnumItems::Next returned E_NOTIMPL");
@@ -649,27 +810,33 @@ bool Session::EnumerateItems() {
       failed = true;  // EN-001: no entry is valid
       break;
     }
-    if (fetched > kBatch) {
+    if (fetched > kNextBatch) {
       Violate("EN-101", "Next fetched " + std::to_string(fetched) +
-                            " items when asked for " + std::to_string(kBatch));
+                            " items when asked for " +
+                            std::to_string(kNextBatch));
       failed = true;
       break;
     }
-    if (hr == S_OK && fetched != kBatch) {
+    if (hr == S_OK && fetched != kNextBatch) {
       Violate("EN-101", "Next returned S_OK with " + std::to_string(fetched) +
-                            " of " + std::to_string(kBatch) + " items");
+                            " of " + std::to_string(kNextBatch) + " items");
     }
-    for (ULONG i = 0; i < fetched; ++i) {
+    for (ULONG i = 0; i < fetched && !failed; ++i) {
       SYNCMGRITEM& item = batch[i];
       // Formatted only for a violation message.
       auto id = [&item] { return FormatGuid(item.ItemID); };
       if (item.cbSize != sizeof(SYNCMGRITEM)) {
-        Violate("HS-107", "item " + id() + " has cbSize " +
-                              std::to_string(item.cbSize) + ", not 304");
+        failed = !reject("item " + id() + " has cbSize " +
+                         std::to_string(item.cbSize) + ", not 304");
         continue;  // HS-103: ignored
       }
-      if (Contains(state_->enumerated, item.ItemID)) {
-        Violate("HS-107", "item " + id() + " is enumerated twice");
+      bool added;
+      {
+        std::lock_guard lock(state_->mu);
+        added = state_->enumerated.insert(item.ItemID);
+      }
+      if (!added) {
+        failed = !reject("item " + id() + " is enumerated twice");
         continue;  // HS-103: the first one wins
       }
       if (BoundedLength(item.wszItemName, MAX_SYNCMGRITEMNAME) ==
@@ -687,18 +854,19 @@ bool Session::EnumerateItems() {
         Violate("HS-107", "item " + id() + " state " + Hex(item.dwItemState) +
                               " is neither CHECKED nor UNCHECKED");
       }
-      {
-        std::lock_guard lock(state_->mu);
-        state_->enumerated.push_back(item.ItemID);
-      }
       report_.items.push_back(item);
     }
-    if (report_.items.size() > kMaxItems) {
-      Violate("EN-101", "more than 100000 items enumerated; stopped");
+    if (failed) {
+      hr = E_UNEXPECTED;  // what the session ends with
+      break;
+    }
+    if (report_.items.size() > kMaxEnumeratedItems) {
+      ReportStop("EN-101", "more than " + std::to_string(kMaxEnumeratedItems) +
+                               " items enumerated; stopped");
       break;
     }
     if (fetched == 0 && hr == S_OK && ++empty_batches > kMaxEmptyBatches) {
-      Violate("EN-101", "Next keeps returning S_OK with no items; stopped");
+      ReportStop("EN-101", "Next keeps returning S_OK with no items; stopped");
       break;
     }
     if (hr != S_OK) break;  // S_FALSE (or another success code): the end
@@ -715,6 +883,12 @@ bool Session::EnumerateItems() {
 
 std::vector<GUID> Session::ChooseItems(bool* cancelled) {
   *cancelled = false;
+  // UA-001: UpdateAll updates all items, checked or not, with no Choice.
+  if (report_.from_update_all) {
+    std::vector<GUID> all;
+    for (const SYNCMGRITEM& item : report_.items) all.push_back(item.ItemID);
+    return all;
+  }
   std::vector<GUID> checked;
   for (const SYNCMGRITEM& item : report_.items) {
     if (item.dwItemState == SYNCMGRITEMSTATE_CHECKED) {
@@ -732,7 +906,7 @@ std::vector<GUID> Session::ChooseItems(bool* cancelled) {
   }
   std::vector<GUID> selected;
   for (const GUID& id : choice.selected) {
-    if (Contains(state_->enumerated, id) && !Contains(selected, id)) {
+    if (state_->enumerated.contains(id) && !Contains(selected, id)) {
       selected.push_back(id);
     }
   }
@@ -976,11 +1150,24 @@ void Session::End(Outcome outcome, HRESULT result) {
     callback_ = nullptr;
   }
   std::lock_guard lock(state_->mu);
-  report_.violations = std::move(state_->violations);
-  state_->violations.clear();
+  if (state_->tracing() && state_->progress_dropped > 0) {
+    state_->TraceLocked(std::to_string(state_->progress_dropped) +
+                        " Progress reports not recorded (at most " +
+                        std::to_string(kMaxProgressRecords) +
+                        " per session, then each item's first)");
+  }
+  if (state_->tracing() && state_->errors_dropped > 0) {
+    state_->TraceLocked(std::to_string(state_->errors_dropped) +
+                        " LogError records not kept (at most " +
+                        std::to_string(kMaxLoggedErrors) + " at a time)");
+  }
+  report_.violations = state_->violations.Take();
   report_.progress = std::move(state_->progress);
+  state_->progress.clear();
   report_.errors = std::move(state_->errors);
-  report_.trace = std::move(state_->trace);
+  state_->errors.clear();
+  report_.trace = state_->trace.Take();
+  state_->records_taken = true;
 }
 
 void Session::CopyCookieToReport() {

@@ -7,6 +7,7 @@
 #define SYNCMGR_REFERENCE_INTERNAL_SESSION_H_
 
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,47 @@
 #include "reference/sync_manager.h"
 
 namespace syncmgr::reference::internal {
+
+// Bounds on what one session spends on a handler's answers, in calls and in
+// the memory of its report, so that a handler that never stops answering
+// (an enumerator that never ends, a callback called in a loop) costs the
+// manager a bounded amount of time and memory whatever it does.
+//
+// Items one enumeration keeps (SPEC.md EN-101); the enumeration stops there
+// and the session goes on with them.
+inline constexpr size_t kMaxEnumeratedItems = 100000;
+// Items asked for per ISyncMgrEnumItems::Next call.
+inline constexpr ULONG kNextBatch = 16;
+// Next calls per enumeration. A conforming enumerator reaches
+// kMaxEnumeratedItems in 6,250 calls; even one that hands out a single item
+// per call (an EN-101 violation) has all of them read. The enumeration stops
+// there and the session goes on.
+inline constexpr size_t kMaxNextCalls = kMaxEnumeratedItems;
+// Next calls that answered S_OK with no item; the enumeration stops after
+// one more and the session goes on.
+inline constexpr int kMaxEmptyBatches = 1000;
+// Items the manager had to ignore (HS-103: a wrong cbSize, a duplicate ID).
+// A correct handler hands back none; at this many the enumeration stops at
+// once and the session ends as the handler's failure.
+inline constexpr size_t kMaxRejectedItems = 100;
+// Violation records per requirement per session: the first ones keep their
+// messages, the rest are counted and reported as one "and N more like it"
+// record of the same requirement when the session ends. The records that
+// say why the manager stopped listening to the handler are always kept.
+inline constexpr size_t kKeptViolationsPerRequirement = 10;
+// Trace lines per session (Options::record_trace): the first
+// kTraceHeadLines and the last kTraceTailLines, with one line counting
+// those between.
+inline constexpr size_t kTraceHeadLines = 200;
+inline constexpr size_t kTraceTailLines = 100;
+// Progress reports kept per session. Beyond it only an item's first report
+// is kept (without its status text), so that every item that was reported
+// on still has a record; the others are counted in the trace.
+inline constexpr size_t kMaxProgressRecords = 1000;
+// LogError records held at once per session (each up to 4096 WCHARs); a
+// LogError beyond it answers S_OK, is not kept (nor shown, HS-022) and is
+// counted in the trace.
+inline constexpr size_t kMaxLoggedErrors = 256;
 
 // True while this thread is inside a call from the manager into handler
 // code (SPEC.md UI-116: such calls are re-entrant requests).
@@ -91,7 +133,11 @@ class Session {
   HRESULT CallHandler(const char* method, const char* documented_codes_key,
                       Call&& call);
   void Trace(std::string line);
+  // Records a violation, subject to kKeptViolationsPerRequirement.
   void Violate(const char* requirement, std::string message);
+  // Records the violation that made the manager stop listening to the
+  // handler (a bound of the enumeration was reached): always kept.
+  void ReportStop(const char* requirement, std::string message);
   void End(Outcome outcome, HRESULT result);
   void ReadHandlerInfo();
   bool EnumerateItems();

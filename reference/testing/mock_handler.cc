@@ -75,6 +75,21 @@ HRESULT CreateItemEnumerator(std::vector<SYNCMGRITEM> items,
   return S_OK;
 }
 
+// The handler object whose method this thread is in, so that
+// HandlerMock::callback() gives a mock action its own session's callback
+// when sessions of one mock run at the same time.
+thread_local const void* t_current_object = nullptr;
+
+class CurrentObject {
+ public:
+  explicit CurrentObject(const void* object)
+      : previous_(std::exchange(t_current_object, object)) {}
+  ~CurrentObject() { t_current_object = previous_; }
+
+ private:
+  const void* previous_;
+};
+
 // The COM object a session sees; one per CoCreateInstance.
 class HandlerObject final : public com::Object<ISyncMgrSynchronize> {
  public:
@@ -83,30 +98,45 @@ class HandlerObject final : public com::Object<ISyncMgrSynchronize> {
   }
   HRESULT STDMETHODCALLTYPE Initialize(DWORD reserved, DWORD flags, DWORD cb,
                                        const BYTE* cookie) override {
+    mock_->Log("Initialize");
+    CurrentObject current(this);
     return mock_->Initialize(reserved, flags, cb, cookie);
   }
   HRESULT STDMETHODCALLTYPE GetHandlerInfo(SYNCMGRHANDLERINFO** info) override {
+    mock_->Log("GetHandlerInfo");
+    CurrentObject current(this);
     return mock_->GetHandlerInfo(info);
   }
   HRESULT STDMETHODCALLTYPE
   EnumSyncMgrItems(ISyncMgrEnumItems** items) override {
+    mock_->Log("EnumSyncMgrItems");
+    CurrentObject current(this);
     return mock_->EnumSyncMgrItems(items);
   }
   HRESULT STDMETHODCALLTYPE GetItemObject(REFGUID item, REFIID riid,
                                           void** ppv) override {
+    mock_->Log("GetItemObject");
+    CurrentObject current(this);
     return mock_->GetItemObject(item, riid, ppv);
   }
   HRESULT STDMETHODCALLTYPE ShowProperties(HWND parent, REFGUID item) override {
+    mock_->Log("ShowProperties");
+    CurrentObject current(this);
     return mock_->ShowProperties(parent, item);
   }
   HRESULT STDMETHODCALLTYPE
   SetProgressCallback(ISyncMgrSynchronizeCallback* callback) override {
+    mock_->Log(callback != nullptr ? "SetProgressCallback(callback)"
+                                   : "SetProgressCallback(NULL)");
+    CurrentObject current(this);
     const HRESULT hr = mock_->SetProgressCallback(callback);
     if (SUCCEEDED(hr)) mock_->StoreCallback(this, callback);
     return hr;
   }
   HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG count, GUID* ids, HWND parent,
                                            DWORD reserved) override {
+    mock_->Log("PrepareForSync");
+    CurrentObject current(this);
     {
       std::lock_guard lock(mock_->mu_);
       mock_->prepared_.assign(ids, ids + count);
@@ -114,12 +144,18 @@ class HandlerObject final : public com::Object<ISyncMgrSynchronize> {
     return mock_->PrepareForSync(count, ids, parent, reserved);
   }
   HRESULT STDMETHODCALLTYPE Synchronize(HWND parent) override {
+    mock_->Log("Synchronize");
+    CurrentObject current(this);
     return mock_->Synchronize(parent);
   }
   HRESULT STDMETHODCALLTYPE SetItemStatus(REFGUID item, DWORD status) override {
+    mock_->Log("SetItemStatus");
+    CurrentObject current(this);
     return mock_->SetItemStatus(item, status);
   }
   HRESULT STDMETHODCALLTYPE ShowError(HWND parent, REFGUID error) override {
+    mock_->Log("ShowError");
+    CurrentObject current(this);
     return mock_->ShowError(parent, error);
   }
 
@@ -176,6 +212,10 @@ HandlerMock::~HandlerMock() {
 
 ComPtr<ISyncMgrSynchronizeCallback> HandlerMock::callback() {
   std::lock_guard lock(mu_);
+  if (t_current_object != nullptr) {
+    auto it = callbacks_.find(t_current_object);
+    if (it != callbacks_.end()) return it->second;
+  }
   return callback_;
 }
 
@@ -220,7 +260,18 @@ void HandlerMock::JoinThreads() {
   for (std::thread& t : threads) t.join();
 }
 
+std::vector<std::string> HandlerMock::calls() {
+  std::lock_guard lock(mu_);
+  return calls_;
+}
+
+void HandlerMock::Log(const char* call) {
+  std::lock_guard lock(mu_);
+  calls_.push_back(call);
+}
+
 void HandlerMock::ObjectCreated(IUnknown* object) {
+  Log("Created");
   Created();
   std::lock_guard lock(mu_);
   last_object_ = object;
@@ -229,7 +280,7 @@ void HandlerMock::ObjectCreated(IUnknown* object) {
 }
 
 void HandlerMock::ObjectDestroyed(const void* object) {
-  ComPtr<ISyncMgrSynchronizeCallback> released;
+  ComPtr<ISyncMgrSynchronizeCallback> released, own;
   {
     std::lock_guard lock(mu_);
     // A handler releases its callback when it is destroyed.
@@ -237,8 +288,15 @@ void HandlerMock::ObjectDestroyed(const void* object) {
       released = std::move(callback_);
       callback_owner_ = nullptr;
     }
+    auto it = callbacks_.find(object);
+    if (it != callbacks_.end()) {
+      own = std::move(it->second);
+      callbacks_.erase(it);
+    }
   }
   released.Reset();
+  own.Reset();
+  Log("Destroyed");
   Destroyed();
   std::lock_guard lock(mu_);
   if (last_object_ == object) last_object_ = nullptr;
@@ -254,6 +312,11 @@ void HandlerMock::StoreCallback(const void* object,
   old = std::move(callback_);
   callback_ = ComPtr<ISyncMgrSynchronizeCallback>::Adopt(callback);
   callback_owner_ = callback != nullptr ? object : nullptr;
+  if (callback != nullptr) {
+    callbacks_[object] = callback_;
+  } else {
+    callbacks_.erase(object);
+  }
 }
 
 namespace {

@@ -26,6 +26,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -74,11 +75,19 @@ class HandlerMock {
   std::basic_string<WCHAR> name = WSTR("Mock handler");
 
   // The callback the handler holds (set by SetProgressCallback: the new one
-  // AddRef'd, the old one released, HS-009), or null.
+  // AddRef'd, the old one released, HS-009), or null. Inside a method of a
+  // handler object (a mock action), that object's own callback; elsewhere
+  // the one set last.
   syncmgr::com::ComPtr<ISyncMgrSynchronizeCallback> callback();
 
   // The item IDs of the last PrepareForSync.
   std::vector<GUID> prepared_items();
+
+  // Every call the handler objects received, in order, by method name
+  // ("Created", "Initialize", ..., "SetProgressCallback(callback)",
+  // "SetProgressCallback(NULL)", ..., "Destroyed"), for tests that judge the
+  // order of calls one requirement at a time.
+  std::vector<std::string> calls();
 
   // The last COM object handed out for this mock (not AddRef'd), for tests
   // that inject reference-counting faults.
@@ -97,6 +106,7 @@ class HandlerMock {
 
  private:
   friend class HandlerObject;
+  void Log(const char* call);
   void ObjectCreated(IUnknown* object);
   void ObjectDestroyed(const void* object);
   void StoreCallback(const void* object, ISyncMgrSynchronizeCallback* callback);
@@ -105,8 +115,12 @@ class HandlerMock {
   std::condition_variable cv_;
   syncmgr::com::ComPtr<ISyncMgrSynchronizeCallback> callback_;
   const void* callback_owner_ = nullptr;
+  // Each live object's callback, for callback() inside its own methods.
+  std::map<const void*, syncmgr::com::ComPtr<ISyncMgrSynchronizeCallback>>
+      callbacks_;
   IUnknown* last_object_ = nullptr;
   std::vector<GUID> prepared_;
+  std::vector<std::string> calls_;
   int created_ = 0;
   int alive_ = 0;
   std::vector<std::thread> threads_;

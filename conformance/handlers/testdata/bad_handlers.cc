@@ -89,11 +89,20 @@ class CrashesOnEmptyCookie final : public SampleHandler {
 // Wraps the sample's enumerator to break one enumerator rule.
 class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
  public:
-  enum class Fault { kZeroSizedItem, kSharedClone };
+  enum class Fault { kZeroSizedItem, kSharedClone, kEndlessZeroSizedItems };
   BrokenEnumerator(ComPtr<ISyncMgrEnumItems> inner, Fault fault)
       : inner_(std::move(inner)), fault_(fault) {}
   HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
                                  ULONG* fetched) override {
+    if (fault_ == Fault::kEndlessZeroSizedItems) {
+      // One item of cbSize 0 per call, with S_OK, forever: a manager that
+      // only stops at the end of the enumeration or after N valid items
+      // never stops.
+      if (celt == 0 || rgelt == nullptr) return E_INVALIDARG;
+      rgelt[0] = SYNCMGRITEM{};
+      if (fetched != nullptr) *fetched = 1;
+      return S_OK;
+    }
     const HRESULT hr = inner_->Next(celt, rgelt, fetched);
     if (fault_ == Fault::kZeroSizedItem && SUCCEEDED(hr) && celt > 0) {
       rgelt[0].cbSize = 0;
@@ -105,6 +114,11 @@ class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
   }
   HRESULT STDMETHODCALLTYPE Reset() override { return inner_->Reset(); }
   HRESULT STDMETHODCALLTYPE Clone(ISyncMgrEnumItems** out) override {
+    if (fault_ == Fault::kEndlessZeroSizedItems) {
+      if (out == nullptr) return E_INVALIDARG;
+      *out = new BrokenEnumerator(inner_, fault_);  // just as endless
+      return S_OK;
+    }
     if (fault_ != Fault::kSharedClone) return inner_->Clone(out);
     AddRef();  // the "clone" is this very enumerator
     *out = this;
@@ -134,6 +148,9 @@ using MalformedItem =
     WithBrokenEnumerator<BrokenEnumerator::Fault::kZeroSizedItem>;
 // EN-002: Clone hands out the same enumerator instead of an independent one.
 using SharedClone = WithBrokenEnumerator<BrokenEnumerator::Fault::kSharedClone>;
+// HS-107, EN-101: Next answers S_OK with one item of cbSize 0, forever.
+using EndlessMalformedItems =
+    WithBrokenEnumerator<BrokenEnumerator::Fault::kEndlessZeroSizedItems>;
 
 // HS-008: GetItemObject answers E_FAIL instead of E_NOTIMPL.
 class GetItemObjectFails final : public SampleHandler {
