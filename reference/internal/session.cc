@@ -773,9 +773,9 @@ bool Session::EnumerateItems() {
     End(Outcome::kHandlerFailed, hr);
     return false;
   }
-  // Every loop below is bounded (session.h): by kMaxNextCalls calls, and
-  // each call adds at most kNextBatch items, rejected items or violation
-  // records, all capped.
+  // Bounded (session.h): at most kMaxNextCalls calls of at most kNextBatch
+  // items each; the items, the rejected items and the violation records it
+  // keeps are capped too.
   std::array<SYNCMGRITEM, kNextBatch> batch;  // on the stack: no allocation
   size_t calls = 0;
   int empty_batches = 0;
