@@ -79,15 +79,27 @@ struct Flags {
 const std::vector<std::string> kSessionRequirements = {
     "HS-012", "HS-016", "HS-105", "HS-106", "HS-107", "HS-108",
     "HS-109", "HS-111", "CB-002", "CB-003", "CB-102", "CB-105",
-    "CB-107", "EN-001", "EN-101", "COM-003"};
+    "CB-107", "EN-001", "EN-101", "ST-003", "COM-003"};
 
-// The documented rule a missing completion breaks (the manager records it
-// as its own timeout, HS-112): the handler reports completion of
-// PrepareForSync (HS-012), Synchronize (HS-016) and ShowError (CB-005).
-std::string MissingCompletionRequirement(const std::string& message) {
-  if (message.rfind("PrepareForSyncCompleted", 0) == 0) return "HS-012";
-  if (message.rfind("ShowErrorCompleted", 0) == 0) return "CB-005";
-  return "HS-016";
+// The rule a handler broke, for a violation the manager recorded: where
+// the manager's record names its own rule, the documented rule the handler
+// broke. A missing completion (the manager's timeout, HS-112) breaks the
+// completion rule of its method: PrepareForSync (HS-012), Synchronize
+// (HS-016), ShowError (CB-005); a wrong cbSize in what the handler hands
+// over breaks ST-003 whatever the manager answered (HS-106, HS-107,
+// CB-102).
+std::string HandlerRequirement(const ref::Violation& v) {
+  if (v.requirement == "HS-112") {
+    if (v.message.rfind("PrepareForSyncCompleted", 0) == 0) return "HS-012";
+    if (v.message.rfind("ShowErrorCompleted", 0) == 0) return "CB-005";
+    return "HS-016";
+  }
+  if ((v.requirement == "HS-106" || v.requirement == "HS-107" ||
+       v.requirement == "CB-102") &&
+      v.message.find("cbSize") != std::string::npos) {
+    return "ST-003";
+  }
+  return v.requirement;
 }
 
 class Driver;
@@ -95,16 +107,47 @@ class Driver;
 struct Scenario {
   std::string name;
   std::string description;
-  std::vector<std::string> requirements;  // checked; pass unless violated
+  // Judged by the scenario: failed on a finding, passed when observed and
+  // no finding, otherwise not run (with the reason).
+  std::vector<std::string> requirements;
   std::function<void(Driver&)> run;
+  // Whether the scenario drives the handler through the manager, so that
+  // it runs once with each session mode of the manager.
+  bool manager_modes = true;
+  // The requirement a crash or a hang of the handler breaks while nothing
+  // else of the scenario was judged yet (empty: the first of
+  // `requirements`).
+  std::string primary;
+};
+
+// A scenario as run: its name with the manager's session mode
+// ("cookie_0/sync", "cookie_0/async"), or alone when it uses no manager.
+struct Run {
+  std::string name;
+  const Scenario* scenario;
+  ref::Mode mode = ref::Mode::kSynchronous;
 };
 
 // The child's side: the handler registered with the reference, the
 // sessions' reports, and the findings.
+//
+// Every finding, observation and step is appended at once, as one JSON line,
+// to the result file, so that the parent knows what was judged before a
+// crash or a hang.
 class Driver {
  public:
-  Driver(const Flags& flags, const GUID& clsid)
-      : flags_(flags), clsid_(clsid) {}
+  Driver(const Flags& flags, const GUID& clsid) : flags_(flags), clsid_(clsid) {
+    if (!flags_.result_path.empty()) {
+      out_ = std::fopen(flags_.result_path.c_str(), "w");
+    }
+  }
+  ~Driver() {
+    if (out_ != nullptr) std::fclose(out_);
+  }
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  bool ResultFileOpen() const { return out_ != nullptr; }
 
   bool Start(ref::Options options, std::string* error) {
     HRESULT hr =
@@ -168,6 +211,16 @@ class Driver {
     findings_[requirement].push_back(message);
     std::printf("finding %s: %s\n", requirement.c_str(), message.c_str());
     std::fflush(stdout);
+    EmitLocked({{"finding", requirement}, {"message", message}});
+  }
+
+  // The scenario reached the situation `requirement` is about, so a
+  // violation would have been seen: without a finding, it passes.
+  void Observed(const std::string& requirement) {
+    std::lock_guard lock(mu_);
+    if (observed_.insert(requirement).second) {
+      EmitLocked({{"observed", requirement}});
+    }
   }
 
   // The scenario could not exercise `requirement` with this handler (e.g.
@@ -175,6 +228,7 @@ class Driver {
   void NotExercised(const std::string& requirement, const std::string& why) {
     std::lock_guard lock(mu_);
     not_exercised_[requirement] = why;
+    EmitLocked({{"not_exercised", requirement}, {"why", why}});
   }
 
   void Step(const std::string& line) {
@@ -182,6 +236,7 @@ class Driver {
     std::fflush(stdout);
     std::lock_guard lock(mu_);
     trace_.push_back(line);
+    EmitLocked({{"step", line}});
   }
 
   // Waits for every session to end, then judges what the sessions reported.
@@ -196,6 +251,7 @@ class Driver {
       reports = reports_;
     }
     for (const ref::SessionReport& report : reports) {
+      ObserveSession(report);
       for (const std::string& line : report.trace) Trace(report, line);
       Trace(report, std::string("outcome: ") +
                         ref::OutcomeName(report.outcome) + " (" +
@@ -203,12 +259,17 @@ class Driver {
       for (const ref::Violation& v : report.violations) {
         // A completion that never came breaks the documented rule of its
         // method; HS-112 is the manager's answer to it.
-        Fail(v.requirement == "HS-112" ? MissingCompletionRequirement(v.message)
-                                       : v.requirement,
+        Fail(HandlerRequirement(v),
              "session " + std::to_string(report.id) + ": " + v.message);
       }
+      // After S_SYNCMGR_CANCELALL a handler asks about no further item.
+      const bool cancelled_all =
+          ref::CurrentOptions().progress_answer == S_SYNCMGR_CANCELALL &&
+          !report.progress.empty();
       if (report.outcome == ref::Outcome::kCompleted &&
-          report.synchronize_calls > 0) {
+          report.synchronize_calls > 0 && !report.selected.empty() &&
+          !cancelled_all) {
+        Observed("CB-010");
         for (const GUID& item : report.selected) {
           const bool reported =
               std::any_of(report.progress.begin(), report.progress.end(),
@@ -233,6 +294,7 @@ class Driver {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       Step("DllCanUnloadNow -> " + DescribeHresult(hr));
+      Observed("COM-003");
       if (hr != S_OK) {
         Fail("COM-003",
              "objects of the handler are still alive 2 s after every "
@@ -240,7 +302,15 @@ class Driver {
                  DescribeHresult(hr) + ")");
       }
     }
-    // HS-111: calls into a session's callback after it ended.
+    // HS-111: calls into a session's callback after it ended, looked for
+    // while the handler's objects live (they may hold the callback; at most
+    // 500 ms more, so that a leaking handler costs each scenario little),
+    // and a little after.
+    for (int i = 0; i < 10 && syncmgr::com::InprocServerCanUnloadNow(
+                                  flags_.handler) != S_OK;
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const auto late = ref::GetStatistics().late_violations - late_before_;
     if (late > 0) {
@@ -250,30 +320,161 @@ class Driver {
     }
   }
 
-  json Result(const std::vector<std::string>& declared) {
-    std::lock_guard lock(mu_);
-    json checks = json::array();
-    std::set<std::string> ids(declared.begin(), declared.end());
-    for (const auto& [id, _] : findings_) ids.insert(id);
-    for (const std::string& id : ids) {
-      auto it = findings_.find(id);
-      auto skipped = not_exercised_.find(id);
-      if (it == findings_.end() && skipped != not_exercised_.end()) {
-        checks.push_back({{"requirement", id},
-                          {"passed", true},
-                          {"skipped", skipped->second},
-                          {"messages", std::vector<std::string>{}}});
-        continue;
+  // CB-016: after Progress answered `answer` (CANCELITEM or CANCELALL, to
+  // every call), no item the answer cancelled gets more work or finishes
+  // as SUCCEEDED.
+  void CheckCancellation(HRESULT answer) {
+    for (const ref::SessionReport& report : reports()) {
+      std::vector<GUID> cancelled;
+      for (const ref::ProgressReport& p : report.progress) {
+        const bool has_status =
+            (p.progress.mask & SYNCMGRPROGRESSITEM_STATUSTYPE) != 0;
+        const DWORD status = has_status ? p.progress.dwStatusType : 0;
+        const bool working = has_status && (status == SYNCMGRSTATUS_UPDATING ||
+                                            status == SYNCMGRSTATUS_SUCCEEDED);
+        const bool is_cancelled =
+            answer == S_SYNCMGR_CANCELALL
+                ? !cancelled.empty()
+                : std::any_of(
+                      cancelled.begin(), cancelled.end(),
+                      [&](const GUID& g) { return IsEqualGUID(g, p.item); });
+        if (is_cancelled && working) {
+          Fail("CB-016", "session " + std::to_string(report.id) + ": item " +
+                             FormatGuid(p.item) + " reported " +
+                             (status == SYNCMGRSTATUS_SUCCEEDED ? "SUCCEEDED"
+                                                                : "UPDATING") +
+                             " after Progress answered " +
+                             DescribeHresult(answer));
+        }
+        cancelled.push_back(p.item);  // every answer was `answer`
+        Observed("CB-016");
       }
-      checks.push_back(
-          {{"requirement", id},
-           {"passed", it == findings_.end()},
-           {"messages",
-            it == findings_.end() ? std::vector<std::string>{} : it->second}});
     }
+  }
+
+  // HS-020: after SetItemStatus(item, SKIPPED), the item gets no more work
+  // and does not finish as SUCCEEDED. Only Progress calls that came after
+  // the SetItemStatus call count.
+  void CheckSkipped(const GUID& item) {
+    for (const ref::SessionReport& report : reports()) {
+      size_t progress_before = 0;
+      bool sent = false;
+      for (const std::string& line : report.trace) {
+        if (line.rfind("SetItemStatus(SKIPPED)", 0) == 0) {
+          sent = true;
+          break;
+        }
+        progress_before += line.rfind("  <- Progress", 0) == 0;
+      }
+      if (!sent) continue;
+      Observed("HS-020");
+      for (size_t i = progress_before; i < report.progress.size(); ++i) {
+        const ref::ProgressReport& p = report.progress[i];
+        if (!IsEqualGUID(p.item, item) ||
+            !(p.progress.mask & SYNCMGRPROGRESSITEM_STATUSTYPE)) {
+          continue;
+        }
+        if (p.progress.dwStatusType == SYNCMGRSTATUS_UPDATING ||
+            p.progress.dwStatusType == SYNCMGRSTATUS_SUCCEEDED) {
+          Fail("HS-020", "session " + std::to_string(report.id) +
+                             ": the skipped item " + FormatGuid(item) +
+                             " was reported " +
+                             (p.progress.dwStatusType == SYNCMGRSTATUS_SUCCEEDED
+                                  ? "SUCCEEDED"
+                                  : "UPDATING") +
+                             " after SetItemStatus(SKIPPED)");
+        }
+      }
+    }
+  }
+
+  // COM rules on the handler's class object and objects. The NULL ppv probe
+  // comes last: a handler that writes through it crashes, which fails
+  // COM-001 (the scenario's primary requirement) and nothing else.
+  void CheckComRules() {
+    DllGetClassObjectFn get_class_object = nullptr;
+    DllCanUnloadNowFn can_unload = nullptr;
+    std::string error;
+    if (FAILED(syncmgr::com::LoadInprocServer(flags_.handler, &get_class_object,
+                                              &can_unload, &error))) {
+      Fail("COM-005", "cannot load the handler: " + error);
+      return;
+    }
+    const GUID other = {0x5E570000, 0xC0, 0x4E, {0, 0, 0, 0, 0, 0, 0, 0x01}};
+    ComPtr<IClassFactory> factory;
+    HRESULT hr = get_class_object(other, IID_IClassFactory, factory.PutVoid());
+    Step("DllGetClassObject(another CLSID) -> " + DescribeHresult(hr));
+    Observed("COM-005");
+    ExpectHresult(hr, CLASS_E_CLASSNOTAVAILABLE, "COM-005",
+                  "DllGetClassObject for a CLSID it does not serve");
+    factory.Reset();
+    hr = get_class_object(clsid_, IID_IClassFactory, factory.PutVoid());
+    if (FAILED(hr) || !factory) {
+      Fail("COM-005", "DllGetClassObject for its own CLSID returned " +
+                          DescribeHresult(hr));
+      return;
+    }
+    ComPtr<ISyncMgrSynchronize> handler;
+    // Any non-NULL outer unknown asks for aggregation.
+    ComPtr<IUnknown> outer;
+    factory.As(&outer);
+    hr = factory->CreateInstance(outer.Get(), IID_IUnknown, handler.PutVoid());
+    Step("CreateInstance(aggregated) -> " + DescribeHresult(hr));
+    Observed("COM-007");
+    ExpectHresult(hr, CLASS_E_NOAGGREGATION, "COM-007",
+                  "IClassFactory::CreateInstance with an outer unknown");
+    handler.Reset();
+    hr = factory->CreateInstance(nullptr, IID_ISyncMgrSynchronize,
+                                 handler.PutVoid());
+    if (FAILED(hr) || !handler) {
+      Fail("COM-007",
+           "IClassFactory::CreateInstance returned " + DescribeHresult(hr));
+      return;
+    }
+    // IUnknown identity, from the object and from its enumerator.
+    ComPtr<IUnknown> a, b;
+    ComPtr<ISyncMgrSynchronize> again;
+    handler->QueryInterface(IID_IUnknown, a.PutVoid());
+    if (a) a->QueryInterface(IID_ISyncMgrSynchronize, again.PutVoid());
+    if (again) again->QueryInterface(IID_IUnknown, b.PutVoid());
+    Observed("COM-002");
+    if (!a || !b || a.Get() != b.Get()) {
+      Fail("COM-002",
+           "QueryInterface(IID_IUnknown) did not give one pointer for the "
+           "handler object");
+    }
+    // Unknown interfaces.
+    void* out = reinterpret_cast<void*>(0x1);
+    hr = handler->QueryInterface(IID_ISyncMgrSynchronizeInvoke, &out);
+    Step("QueryInterface(an interface it lacks) -> " + DescribeHresult(hr));
+    Observed("COM-001");
+    ExpectHresult(hr, E_NOINTERFACE, "COM-001",
+                  "QueryInterface for an interface the handler lacks");
+    if (hr == E_NOINTERFACE && out != nullptr) {
+      Fail("COM-001", "QueryInterface failed but left *ppv non-NULL");
+    }
+    if (SUCCEEDED(hr) && out != nullptr) {
+      static_cast<IUnknown*>(out)->Release();
+    }
+    hr = handler->QueryInterface(IID_IUnknown, nullptr);
+    Step("QueryInterface(IID_IUnknown, NULL) -> " + DescribeHresult(hr));
+    ExpectHresult(hr, E_POINTER, "COM-001", "QueryInterface with a NULL ppv");
+  }
+
+  void ExpectHresult(HRESULT got, HRESULT want, const std::string& requirement,
+                     const std::string& what) {
+    if (got != want) {
+      Fail(requirement, what + " returned " + DescribeHresult(got) +
+                            ", expected " + DescribeHresult(want));
+    }
+  }
+
+  // The last line of the result file: the scenario ran to its end.
+  void End() {
+    std::lock_guard lock(mu_);
     std::string trace;
     for (const std::string& line : trace_) trace += line + "\n";
-    return {{"checks", checks}, {"trace", trace}};
+    EmitLocked({{"end", true}, {"trace", trace}});
   }
 
   ISyncMgrSynchronizeInvoke* invoke() { return invoke_.Get(); }
@@ -289,6 +490,64 @@ class Driver {
     std::snprintf(buf, sizeof buf, "0x%X", static_cast<unsigned>(v));
     return buf;
   }
+  void EmitLocked(const json& event) {
+    if (out_ == nullptr) return;
+    const std::string line =
+        event.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    std::fwrite(line.data(), 1, line.size(), out_);
+    std::fflush(out_);
+  }
+
+  // What a finished session let the manager observe: each handler rule whose
+  // situation arose (a rule whose situation never arose is not run).
+  void ObserveSession(const ref::SessionReport& report) {
+    auto has = [&report](const std::string& prefix) {
+      return std::any_of(
+          report.trace.begin(), report.trace.end(),
+          [&](const std::string& line) { return line.rfind(prefix, 0) == 0; });
+    };
+    auto refused = [&report](const std::string& method) {
+      return std::any_of(report.trace.begin(), report.trace.end(),
+                         [&](const std::string& line) {
+                           return line.rfind(method + " -> ", 0) == 0 &&
+                                  line.rfind(method + " -> S_OK", 0) != 0;
+                         });
+    };
+    if (has("Initialize -> ")) {
+      Observed("HS-001");
+      Observed("HS-105");
+    }
+    if (has("GetHandlerInfo -> S_OK")) {
+      Observed("HS-106");
+      Observed("ST-003");
+    }
+    if (has("ISyncMgrEnumItems::Next")) {
+      Observed("HS-107");
+      Observed("EN-001");
+      Observed("EN-101");
+    }
+    if (has("PrepareForSync -> S_OK")) {
+      Observed("HS-012");
+      Observed("HS-108");
+    }
+    if (has("Synchronize -> S_OK")) {
+      Observed("HS-016");
+      Observed("HS-108");
+    }
+    if (refused("PrepareForSync")) Observed("CB-002");
+    if (has("Synchronize -> ")) Observed("CB-003");
+    if (has("SetProgressCallback(NULL)")) {
+      Observed("HS-109");
+      Observed("HS-111");
+    }
+    if (has("  <- Progress") || has("  <- LogError")) {
+      Observed("CB-102");
+      Observed("CB-105");
+      Observed("CB-107");
+    }
+    if (has("Release -> ")) Observed("COM-003");
+  }
+
   void Trace(const ref::SessionReport& report, const std::string& line) {
     std::lock_guard lock(mu_);
     trace_.push_back("  [session " + std::to_string(report.id) + "] " + line);
@@ -302,7 +561,9 @@ class Driver {
   std::vector<ref::SessionReport> reports_;
   std::map<std::string, std::vector<std::string>> findings_;
   std::map<std::string, std::string> not_exercised_;
+  std::set<std::string> observed_;
   std::vector<std::string> trace_;
+  std::FILE* out_ = nullptr;
   std::uint64_t late_before_ = 0;
 };
 
@@ -318,6 +579,13 @@ void ExpectHresult(Driver& d, HRESULT got, HRESULT want,
     d.Fail(requirement, what + " returned " + DescribeHresult(got) +
                             ", expected " + DescribeHresult(want));
   }
+}
+
+// Whether a session of `reports` reached Synchronize.
+bool Synchronized(const std::vector<ref::SessionReport>& reports) {
+  return std::any_of(
+      reports.begin(), reports.end(),
+      [](const ref::SessionReport& r) { return r.synchronize_calls > 0; });
 }
 
 std::vector<Scenario> Scenarios() {
@@ -340,46 +608,40 @@ std::vector<Scenario> Scenarios() {
     reqs.push_back("CB-010");
     reqs.push_back("HS-001");
     const DWORD f = flags;
-    all.push_back({name,
-                   "A full session started with dwInvokeFlags " +
-                       std::to_string(f) + " and a 4-byte cookie",
-                   reqs, [f, small_cookie](Driver& d) {
-                     ExpectHresult(d, d.Update(f, small_cookie), S_OK, "HS-001",
-                                   "UpdateItems");
-                     d.Finish(true);
-                   }});
+    Scenario s{name,
+               "A full session started with dwInvokeFlags " +
+                   std::to_string(f) + " and a 4-byte cookie",
+               reqs, [f, small_cookie](Driver& d) {
+                 ExpectHresult(d, d.Update(f, small_cookie), S_OK, "HS-001",
+                               "UpdateItems");
+                 d.Finish(true);
+               }};
+    s.primary = "HS-016";  // a handler that crashes or hangs never completes
+    all.push_back(s);
   }
   // Cookies of every size the manager may pass.
   for (DWORD size : {DWORD{0}, DWORD{1}, DWORD{16}, DWORD{4096}, kMaxCookie}) {
+    // An empty cookie is what every session not started by UpdateItems
+    // gets (HS-027, documented); the sizes are our cap's range (HS-114).
+    const std::string rule = size == 0 ? "HS-027" : "HS-114";
     all.push_back(
         {"cookie_" + std::to_string(size),
          "A session whose Initialize gets a " + std::to_string(size) +
              "-byte cookie",
-         {"HS-114"},
-         [size](Driver& d) {
+         {rule},
+         [size, rule](Driver& d) {
            ExpectHresult(d, d.Update(SYNCMGRINVOKE_STARTSYNC, Pattern(size)),
-                         S_OK, "HS-114", "UpdateItems");
+                         S_OK, rule, "UpdateItems");
+           d.Finish(false);
            for (const auto& r : d.reports()) {
+             d.Observed(rule);
              if (r.outcome == ref::Outcome::kInitializeFailed) {
-               d.Fail("HS-114",
-                      "Initialize failed with a " + std::to_string(size) +
-                          "-byte cookie: " + DescribeHresult(r.result));
+               d.Fail(rule, "Initialize failed with a " + std::to_string(size) +
+                                "-byte cookie: " + DescribeHresult(r.result));
              }
            }
-           d.Finish(false);
          }});
   }
-  all.push_back({"cookie_over_cap",
-                 "A cookie one byte over the manager's cap never reaches the "
-                 "handler",
-                 {"UI-107"},
-                 [](Driver& d) {
-                   ExpectHresult(d,
-                                 d.Update(SYNCMGRINVOKE_STARTSYNC,
-                                          Pattern(kMaxCookie + 1)),
-                                 E_OUTOFMEMORY, "UI-107", "UpdateItems");
-                   d.Finish(false);
-                 }});
   all.push_back(
       {"cookie_revoked_after_initialize",
        "The cookie's pages become inaccessible once Initialize returns: a "
@@ -388,22 +650,26 @@ std::vector<Scenario> Scenarios() {
        [](Driver& d) {
          d.Update(SYNCMGRINVOKE_STARTSYNC, Pattern(64));
          d.Finish(false);
+         // The handler had every chance to read the kept pointer.
+         if (Synchronized(d.reports())) d.Observed("HS-113");
        }});
   all.push_back({"repeated_sessions",
                  "Three sessions one after the other, each with a new "
                  "handler object",
-                 kSessionRequirements, [small_cookie](Driver& d) {
+                 kSessionRequirements,
+                 [small_cookie](Driver& d) {
                    for (int i = 0; i < 3; ++i) {
                      ExpectHresult(
                          d, d.Update(SYNCMGRINVOKE_STARTSYNC, small_cookie),
                          S_OK, "HS-001", "UpdateItems");
                    }
                    d.Finish(true);
-                 }});
+                 },
+                 true, "HS-016"});
   all.push_back({"concurrent_sessions",
-                 "Eight sessions requested at once from four threads "
-                 "(asynchronous manager)",
-                 kSessionRequirements, [small_cookie](Driver& d) {
+                 "Eight sessions requested at once from four threads",
+                 kSessionRequirements,
+                 [small_cookie](Driver& d) {
                    std::vector<std::thread> threads;
                    for (int t = 0; t < 4; ++t) {
                      threads.emplace_back([&d, small_cookie] {
@@ -416,21 +682,54 @@ std::vector<Scenario> Scenarios() {
                    }
                    for (std::thread& t : threads) t.join();
                    d.Finish(true);
-                 }});
-  all.push_back({"skip_item",
-                 "The manager skips the first item (SetItemStatus SKIPPED "
-                 "between PrepareForSync and its completion)",
-                 {"HS-020", "HS-105", "HS-108"},
-                 one_session});
-  all.push_back({"cancel_all",
-                 "Progress answers S_SYNCMGR_CANCELALL: the handler stops and "
-                 "still completes",
-                 {"CB-009", "HS-108"},
-                 one_session});
+                 },
+                 true, "HS-016"});
+  all.push_back(
+      {"skip_item",
+       "The manager skips the handler's last checked item (SetItemStatus "
+       "SKIPPED right after Synchronize returns): the handler must not "
+       "synchronize it",
+       {"HS-020"},
+       [one_session](Driver& d) {
+         const std::vector<GUID> skip = ref::CurrentOptions().skip_items;
+         one_session(d);
+         if (skip.empty()) {
+           d.NotExercised("HS-020", "the handler enumerated no checked item");
+           return;
+         }
+         d.CheckSkipped(skip.front());
+         bool sent = false;
+         for (const auto& r : d.reports()) {
+           for (const std::string& line : r.trace) {
+             sent |= line.rfind("SetItemStatus(SKIPPED)", 0) == 0;
+           }
+         }
+         if (!sent) {
+           d.NotExercised("HS-020",
+                          "the handler completed Synchronize before it "
+                          "returned, so there was no moment to send "
+                          "SetItemStatus (the pages allow it only between "
+                          "Synchronize's return and SynchronizeCompleted)");
+         }
+       }});
+  for (const auto& [name, answer] :
+       {std::pair<const char*, HRESULT>{"cancel_all", S_SYNCMGR_CANCELALL},
+        std::pair<const char*, HRESULT>{"cancel_item", S_SYNCMGR_CANCELITEM}}) {
+    const HRESULT a = answer;
+    all.push_back({name,
+                   std::string("Progress answers ") + DescribeHresult(a) +
+                       ": the cancelled items get no more work and do not "
+                       "finish as SUCCEEDED",
+                   {"CB-016"},
+                   [a, one_session](Driver& d) {
+                     one_session(d);
+                     d.CheckCancellation(a);
+                   }});
+  }
   all.push_back({"show_error",
                  "Errors the handler logged with ENABLEJUMPTEXT are shown "
                  "(ShowError), once each",
-                 {"CB-005", "HS-105"},
+                 {"CB-005"},
                  [small_cookie](Driver& d) {
                    d.Update(SYNCMGRINVOKE_STARTSYNC, small_cookie);
                    d.Finish(false);
@@ -445,6 +744,8 @@ std::vector<Scenario> Scenarios() {
                                     "the handler logged no error with "
                                     "SYNCMGRERRORFLAG_ENABLEJUMPTEXT and an "
                                     "ErrorID, so ShowError was never called");
+                   } else {
+                     d.Observed("CB-005");
                    }
                  }});
   all.push_back({"get_item_object",
@@ -462,15 +763,18 @@ std::vector<Scenario> Scenarios() {
                    const HRESULT hr =
                        handler->GetItemObject(GUID_NULL, IID_IUnknown, &object);
                    d.Step("GetItemObject -> " + DescribeHresult(hr));
+                   d.Observed("HS-008");
                    ExpectHresult(d, hr, E_NOTIMPL, "HS-008", "GetItemObject");
                    if (object != nullptr && hr == E_NOTIMPL) {
                      d.Fail("HS-008", "GetItemObject left *ppv non-NULL");
                    }
-                 }});
+                 },
+                 false});
   all.push_back(
       {"enumerator",
        "The item enumerator: Next, Skip, Reset and Clone follow the COM "
-       "enumerator rules",
+       "enumerator rules (a pass after Reset may return other items or "
+       "another order)",
        {"EN-001", "EN-002", "EN-101"},
        [](Driver& d) {
          ComPtr<ISyncMgrSynchronize> handler = d.CreateInitialized();
@@ -480,50 +784,97 @@ std::vector<Scenario> Scenarios() {
            d.Fail("EN-002", "no enumerator from EnumSyncMgrItems");
            return;
          }
-         std::vector<GUID> first;
-         for (int i = 0; i < 100000; ++i) {
+         auto next = [&](ISyncMgrEnumItems* e, GUID* id) {
            SYNCMGRITEM item{};
            ULONG fetched = 0;
-           const HRESULT hr = items->Next(1, &item, &fetched);
+           const HRESULT hr = e->Next(1, &item, &fetched);
            if (hr != S_OK && hr != S_FALSE) {
              d.Fail("EN-001", "Next returned " + DescribeHresult(hr));
-             return;
            }
            if (fetched > 1) d.Fail("EN-101", "Next(1) fetched more than 1");
-           if (fetched == 0) break;
-           if (hr != S_OK) d.Fail("EN-101", "Next fetched 1 of 1 with S_FALSE");
-           first.push_back(item.ItemID);
+           if (hr == S_FALSE && fetched == 1) {
+             d.Fail("EN-101", "Next fetched 1 of 1 with S_FALSE");
+           }
+           *id = item.ItemID;
+           return hr == S_OK && fetched == 1;
+         };
+         size_t count = 0;
+         GUID id{};
+         std::vector<GUID> seen;  // the first 1000, to know they are unique
+         bool unique = true;
+         for (; count < 100000 && next(items.Get(), &id); ++count) {
+           if (seen.size() < 1000) {
+             unique &= std::none_of(
+                 seen.begin(), seen.end(),
+                 [&](const GUID& g) { return IsEqualGUID(g, id); });
+             seen.push_back(id);
+           }
          }
-         d.Step("Next: " + std::to_string(first.size()) + " items");
+         d.Observed("EN-001");
+         d.Observed("EN-101");
+         d.Step("Next: " + std::to_string(count) + " items");
          ExpectHresult(d, items->Reset(), S_OK, "EN-002", "Reset");
-         if (first.empty()) return;
-         ComPtr<ISyncMgrEnumItems> clone;
-         ExpectHresult(d, items->Clone(clone.Put()), S_OK, "EN-002", "Clone");
-         if (!clone) return;
-         if (first.size() > 1) {
-           ExpectHresult(d, clone->Skip(1), S_OK, "EN-002", "Skip(1)");
-           SYNCMGRITEM a{}, b{};
-           ULONG fa = 0, fb = 0;
-           items->Next(1, &a, &fa);
-           clone->Next(1, &b, &fb);
-           if (fa != 1 || !IsEqualGUID(a.ItemID, first[0])) {
-             d.Fail("EN-002",
-                    "after Reset, Next did not start over (or the "
-                    "clone's Skip moved the original)");
-           }
-           if (fb != 1 || !IsEqualGUID(b.ItemID, first[1])) {
-             d.Fail("EN-002",
-                    "the clone did not start at the original's "
-                    "position, or Skip(1) did not skip one");
-           }
+         if (count == 0) {
+           d.NotExercised("EN-002",
+                          "the handler enumerated no item (items from its "
+                          "configuration?), so Skip, Clone and a second "
+                          "pass could not be judged");
+           return;
          }
-       }});
+         GUID a{}, b{}, c{}, e{};
+         if (!next(items.Get(), &a)) {
+           d.Fail("EN-002",
+                  "after Reset, Next returned no item: the "
+                  "enumeration did not start over");
+         }
+         ComPtr<ISyncMgrEnumItems> clone;
+         const HRESULT cloned = items->Clone(clone.Put());
+         ExpectHresult(d, cloned, S_OK, "EN-002", "Clone");
+         d.Observed("EN-002");
+         if (count >= 3 && unique && cloned == S_OK && clone) {
+           // At the same position: both give the same next item; moving the
+           // clone does not move the original.
+           const bool got_b = next(clone.Get(), &b);
+           const bool got_c = next(items.Get(), &c);
+           if (!got_b || !got_c || !IsEqualGUID(b, c)) {
+             d.Fail("EN-002",
+                    "the clone did not start at the original's position");
+           }
+           ExpectHresult(d, clone->Skip(1), S_OK, "EN-002", "Skip(1)");
+           const bool got_e = next(items.Get(), &e);
+           GUID f{};
+           const bool got_f = next(clone.Get(), &f);
+           if (got_e && got_f && IsEqualGUID(e, f)) {
+             d.Fail("EN-002",
+                    "Skip(1) on the clone did not skip one, or moved the "
+                    "original too");
+           }
+         } else if (count >= 2) {
+           ExpectHresult(d, items->Skip(1), S_OK, "EN-002", "Skip(1)");
+         }
+       },
+       false});
   all.push_back(
       {"unload",
-       "After a session, every object of the handler is released "
-       "and DllCanUnloadNow answers S_OK",
-       {"HS-110"},
+       "DllCanUnloadNow answers S_FALSE while an object of the handler is "
+       "alive, and S_OK once every session ended",
+       {"COM-006", "HS-110"},
        [small_cookie](Driver& d) {
+         {
+           ComPtr<ISyncMgrSynchronize> alive = d.CreateInitialized();
+           if (alive) {
+             const HRESULT hr =
+                 syncmgr::com::InprocServerCanUnloadNow(d.handler_path());
+             d.Step("DllCanUnloadNow with an object alive -> " +
+                    DescribeHresult(hr));
+             d.Observed("COM-006");
+             if (hr == S_OK) {
+               d.Fail("COM-006",
+                      "DllCanUnloadNow answered S_OK while an object of the "
+                      "handler was alive");
+             }
+           }
+         }
          d.Update(SYNCMGRINVOKE_STARTSYNC, small_cookie);
          d.Finish(false);
          HRESULT hr = S_FALSE;
@@ -534,61 +885,103 @@ std::vector<Scenario> Scenarios() {
            }
          }
          d.Step("DllCanUnloadNow -> " + DescribeHresult(hr));
+         d.Observed("HS-110");
          ExpectHresult(d, hr, S_OK, "HS-110", "DllCanUnloadNow");
-       }});
+       },
+       false,
+       "HS-110"});
+  all.push_back(
+      {"com_rules",
+       "The handler's class object and objects follow COM: the wrong CLSID "
+       "and aggregation are refused, unknown interfaces give E_NOINTERFACE "
+       "with *ppv NULL, IUnknown is one per object, a NULL ppv gives "
+       "E_POINTER",
+       {"COM-005", "COM-007", "COM-002", "COM-001"},
+       [](Driver& d) { d.CheckComRules(); },
+       false,
+       "COM-001"});
   return all;
 }
 
-ref::Options OptionsFor(const std::string& scenario) {
+// Every scenario as run: the ones that drive the handler through the
+// manager once per session mode.
+std::vector<Run> Runs(const std::vector<Scenario>& scenarios) {
+  std::vector<Run> runs;
+  for (const Scenario& s : scenarios) {
+    if (!s.manager_modes) {
+      runs.push_back({s.name, &s, ref::Mode::kSynchronous});
+      continue;
+    }
+    runs.push_back({s.name + "/sync", &s, ref::Mode::kSynchronous});
+    runs.push_back({s.name + "/async", &s, ref::Mode::kAsynchronous});
+  }
+  return runs;
+}
+
+ref::Options OptionsFor(const Run& run) {
   ref::Options options;
-  options.mode = ref::Mode::kSynchronous;
-  if (scenario == "concurrent_sessions")
-    options.mode = ref::Mode::kAsynchronous;
+  options.mode = run.mode;
+  const std::string& scenario = run.scenario->name;
   if (scenario == "cookie_revoked_after_initialize") {
     options.revoke_cookie_after_initialize = true;
   }
   if (scenario == "cancel_all") options.progress_answer = S_SYNCMGR_CANCELALL;
-  if (scenario == "show_error") options.show_errors = true;
-  if (scenario == "skip_item") {
-    // The first item the handler enumerates: choose it to be skipped.
-    options.choice = nullptr;
+  if (scenario == "cancel_item") {
+    options.progress_answer = S_SYNCMGR_CANCELITEM;
   }
+  if (scenario == "show_error") options.show_errors = true;
   return options;
 }
 
+// The handler's last CHECKED item (the one least likely to be done when
+// SetItemStatus comes), from a handler object of our own.
+bool LastCheckedItem(Driver& driver, GUID* id) {
+  ComPtr<ISyncMgrSynchronize> probe = driver.CreateInitialized();
+  ComPtr<ISyncMgrEnumItems> items;
+  if (!probe || FAILED(probe->EnumSyncMgrItems(items.Put())) || !items) {
+    return false;
+  }
+  bool found = false;
+  for (int i = 0; i < 1000; ++i) {
+    SYNCMGRITEM item{};
+    ULONG fetched = 0;
+    if (items->Next(1, &item, &fetched) != S_OK || fetched != 1) break;
+    if (item.dwItemState == SYNCMGRITEMSTATE_CHECKED) {
+      *id = item.ItemID;
+      found = true;
+    }
+  }
+  return found;
+}
+
 int RunScenario(const Flags& flags, const GUID& clsid) {
-  for (const Scenario& s : Scenarios()) {
-    if (s.name != flags.run_scenario) continue;
+  const std::vector<Scenario> scenarios = Scenarios();
+  for (const Run& run : Runs(scenarios)) {
+    if (run.name != flags.run_scenario) continue;
     Driver driver(flags, clsid);
-    ref::Options options = OptionsFor(s.name);
-    if (s.name == "skip_item") {
-      // Skip whatever the handler enumerates first: learn it from a
-      // handler object of our own.
-      if (ComPtr<ISyncMgrSynchronize> probe = [&] {
-            std::string error;
-            syncmgr::com::RegisterInprocServer(clsid, flags.handler, &error);
-            return driver.CreateInitialized();
-          }()) {
-        ComPtr<ISyncMgrEnumItems> items;
-        SYNCMGRITEM item{};
-        ULONG fetched = 0;
-        if (SUCCEEDED(probe->EnumSyncMgrItems(items.Put())) && items &&
-            SUCCEEDED(items->Next(1, &item, &fetched)) && fetched == 1) {
-          options.skip_items = {item.ItemID};
-          driver.Step("skipping item " + FormatGuid(item.ItemID));
-        }
-      }
+    if (!driver.ResultFileOpen()) {
+      std::cerr << "certify: cannot write " << flags.result_path << "\n";
+      return 2;
     }
     std::string error;
+    if (FAILED(
+            syncmgr::com::RegisterInprocServer(clsid, flags.handler, &error))) {
+      std::cerr << "certify: " << error << "\n";
+      return 2;
+    }
+    ref::Options options = OptionsFor(run);
+    GUID skip{};
+    if (run.scenario->name == "skip_item" && LastCheckedItem(driver, &skip)) {
+      options.skip_items = {skip};
+      driver.Step("skipping item " + FormatGuid(skip));
+    }
     if (!driver.Start(options, &error)) {
       std::cerr << "certify: " << error << "\n";
       return 2;
     }
-    s.run(driver);
-    std::ofstream out(flags.result_path);
-    out << driver.Result(s.requirements)
-               .dump(1, ' ', false, json::error_handler_t::replace);
-    return out ? 0 : 2;
+    run.scenario->run(driver);
+    driver.End();
+    return 0;
   }
   std::cerr << "certify: no scenario named " << flags.run_scenario << "\n";
   return 2;
@@ -596,67 +989,110 @@ int RunScenario(const Flags& flags, const GUID& clsid) {
 
 // ---- The parent: run every scenario in a child, report ---------------------
 
-std::string RerunCommand(const Flags& flags, const Scenario& s) {
+std::string RerunCommand(const Flags& flags, const Run& run) {
   return "certify --handler=" + flags.handler + " --clsid=" + flags.clsid_text +
-         " --scenarios=" + s.name;
+         " --scenarios=" + run.name;
 }
 
-std::vector<Check> RunInChild(const Flags& flags, const Scenario& s,
+// What a scenario's child wrote, line by line, up to where it stopped.
+struct ScenarioEvents {
+  std::map<std::string, std::vector<std::string>> findings;
+  std::set<std::string> observed;
+  std::map<std::string, std::string> not_exercised;
+  std::vector<std::string> steps;
+  std::string trace;
+  bool ended = false;
+};
+
+ScenarioEvents ReadScenarioEvents(const fs::path& path) {
+  ScenarioEvents e;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const json event = json::parse(line, nullptr, false);
+    if (event.is_discarded() || !event.is_object()) continue;  // torn line
+    if (event.contains("finding")) {
+      e.findings[event.value("finding", "")].push_back(
+          event.value("message", ""));
+    } else if (event.contains("observed")) {
+      e.observed.insert(event.value("observed", ""));
+    } else if (event.contains("not_exercised")) {
+      e.not_exercised[event.value("not_exercised", "")] =
+          event.value("why", "");
+    } else if (event.contains("step")) {
+      e.steps.push_back(event.value("step", ""));
+    } else if (event.contains("end")) {
+      e.ended = true;
+      e.trace = event.value("trace", "");
+    }
+  }
+  return e;
+}
+
+// One check per requirement of the scenario: failed on a finding, passed
+// when observed, otherwise not run with the reason. A crash or a hang fails
+// only the scenario's primary requirement, if nothing judged it before.
+std::vector<Check> RunInChild(const Flags& flags, const Run& run,
                               const fs::path& scratch) {
-  const fs::path result = scratch / (s.name + ".json");
+  const Scenario& s = *run.scenario;
+  std::string file = run.name;
+  std::replace(file.begin(), file.end(), '/', '_');
+  const fs::path result = scratch / (file + ".jsonl");
   const ChildResult child = RunChild(
-      {SelfPath(), "--run_scenario=" + s.name, "--handler=" + flags.handler,
+      {SelfPath(), "--run_scenario=" + run.name, "--handler=" + flags.handler,
        "--clsid=" + flags.clsid_text, "--result=" + result.string(),
        "--completion_timeout_ms=" +
            std::to_string(flags.completion_timeout_ms)},
       PluginChildEnvironment(),
       std::chrono::milliseconds(
           static_cast<long long>(flags.timeout_seconds * 1000)));
+  const ScenarioEvents e = ReadScenarioEvents(result);
+  const bool died = !child.started || child.timed_out || child.signal != 0 ||
+                    !e.ended || child.exit_code != 0;
+  std::string tail = child.output;
+  if (tail.size() > 8000) tail = "..." + tail.substr(tail.size() - 8000);
+  std::string trace = e.trace;
+  if (trace.empty()) {
+    for (const std::string& step : e.steps) trace += step + "\n";
+  }
+  const std::string primary =
+      s.primary.empty() ? s.requirements.front() : s.primary;
+  const std::string where =
+      e.steps.empty() ? "before its first step" : "after: " + e.steps.back();
+  std::vector<std::string> ids = s.requirements;
+  for (const auto& [id, _] : e.findings) {
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
   std::vector<Check> checks;
-  json doc;
-  std::ifstream in(result);
-  const bool ok = child.started && !child.timed_out && child.signal == 0 &&
-                  child.exit_code == 0 && in &&
-                  (doc = json::parse(in, nullptr, false), !doc.is_discarded());
-  if (!ok) {
-    std::string tail = child.output;
-    if (tail.size() > 8000) tail = "..." + tail.substr(tail.size() - 8000);
-    for (const std::string& id : s.requirements) {
-      Check c;
-      c.name = s.name;
-      c.requirements = {id};
+  for (const std::string& id : ids) {
+    Check c;
+    c.name = run.name;
+    c.requirements = {id};
+    c.rerun = RerunCommand(flags, run);
+    c.seconds = child.seconds;
+    auto found = e.findings.find(id);
+    if (found != e.findings.end()) {
+      c.result = Check::Result::kFailed;
+      c.message = "scenario " + run.name + " (" + s.description + "):\n";
+      for (const std::string& m : found->second) c.message += m + "\n";
+      c.evidence = died ? tail : trace;
+    } else if (died && id == primary) {
       c.result =
           child.timed_out ? Check::Result::kTimedOut : Check::Result::kCrashed;
-      c.message = "scenario " + s.name + ": the handler's process " +
-                  child.Describe() + " (" + s.description + ")";
+      c.message = "scenario " + run.name + ": the handler's process " +
+                  child.Describe() + " " + where + " (" + s.description + ")";
       c.evidence = tail;
-      c.rerun = RerunCommand(flags, s);
-      c.seconds = child.seconds;
-      checks.push_back(c);
-    }
-    return checks;
-  }
-  for (const json& j : doc["checks"]) {
-    Check c;
-    c.name = s.name;
-    c.requirements = {j["requirement"].get<std::string>()};
-    c.result = j["passed"].get<bool>() ? Check::Result::kPassed
-                                       : Check::Result::kFailed;
-    for (const json& m : j["messages"]) {
-      c.message += m.get<std::string>() + "\n";
-    }
-    if (j.contains("skipped")) {
+    } else if (e.observed.count(id) > 0) {
+      c.result = Check::Result::kPassed;
+    } else {
       c.result = Check::Result::kSkipped;
-      c.message = "not exercised: " + j["skipped"].get<std::string>();
+      auto why = e.not_exercised.find(id);
+      c.message = why != e.not_exercised.end() ? why->second
+                  : died ? "the scenario's process " + child.Describe() + " " +
+                               where + " before it was observed"
+                         : "the scenario never reached a situation that "
+                           "shows it with this handler";
     }
-    if (c.result == Check::Result::kFailed) {
-      c.message =
-          "scenario " + s.name + " (" + s.description + "):\n" + c.message;
-      c.evidence = doc.value("trace", "");
-    }
-    c.rerun = RerunCommand(flags, s);
-    c.seconds = child.seconds;
-    checks.push_back(c);
+    checks.push_back(std::move(c));
   }
   return checks;
 }
@@ -670,22 +1106,23 @@ int Certify(const Flags& flags) {
               << "): " << error << "\n";
     return 2;
   }
-  std::vector<Scenario> scenarios;
+  const std::vector<Scenario> scenarios = Scenarios();
+  std::vector<Run> runs;
   std::vector<std::string> names;
-  for (Scenario& s : Scenarios()) {
-    names.push_back(s.name);
-    if (fnmatch(flags.scenarios.c_str(), s.name.c_str(), 0) == 0) {
-      scenarios.push_back(std::move(s));
+  for (const Run& run : Runs(scenarios)) {
+    names.push_back(run.name);
+    if (fnmatch(flags.scenarios.c_str(), run.name.c_str(), 0) == 0) {
+      runs.push_back(run);
     }
   }
-  if (scenarios.empty()) {
+  if (runs.empty()) {
     std::cerr << "certify: no scenario matches --scenarios=" << flags.scenarios
               << " (try --list)\n";
     return 2;
   }
   // Only the requirements some scenario checks belong in this report.
   std::set<std::string> checked;
-  for (const Scenario& s : Scenarios()) {
+  for (const Scenario& s : scenarios) {
     checked.insert(s.requirements.begin(), s.requirements.end());
   }
   checked.insert({"HS-001", "HS-012", "HS-016", "HS-108", "HS-111", "CB-005",
@@ -718,24 +1155,27 @@ int Certify(const Flags& flags) {
   fs::create_directories(scratch, ec);
 
   std::cout << "certify: " << flags.handler << " " << flags.clsid_text << ", "
-            << scenarios.size() << " scenarios\n";
+            << runs.size() << " scenario runs\n";
   const auto start = std::chrono::steady_clock::now();
   std::vector<Check> checks;
   size_t n = 0;
-  for (const Scenario& s : scenarios) {
-    std::vector<Check> got = RunInChild(flags, s, scratch);
-    int failed = 0;
-    int skipped = 0;
+  for (const Run& run : runs) {
+    std::vector<Check> got = RunInChild(flags, run, scratch);
+    std::string failed, skipped;
     for (const Check& c : got) {
-      failed += c.result != Check::Result::kPassed &&
-                c.result != Check::Result::kSkipped;
-      skipped += c.result == Check::Result::kSkipped;
+      const bool failure = c.result == Check::Result::kFailed ||
+                           c.result == Check::Result::kCrashed ||
+                           c.result == Check::Result::kTimedOut;
+      if (failure) failed += " " + c.requirements.front();
+      if (c.result == Check::Result::kSkipped) {
+        skipped += " " + c.requirements.front();
+      }
     }
     std::string tail;
-    if (failed) tail += " " + std::to_string(failed) + " requirement(s) failed";
-    if (skipped) tail += " " + std::to_string(skipped) + " not exercised";
-    std::printf("[%2zu/%zu] %-6s %s (%.1f s)%s\n", ++n, scenarios.size(),
-                failed ? "FAIL" : "ok", s.name.c_str(),
+    if (!failed.empty()) tail += " failed:" + failed;
+    if (!skipped.empty()) tail += " not observed:" + skipped;
+    std::printf("[%2zu/%zu] %-4s %s (%.1f s)%s\n", ++n, runs.size(),
+                failed.empty() ? "ok" : "FAIL", run.name.c_str(),
                 got.empty() ? 0.0 : got.front().seconds, tail.c_str());
     std::fflush(stdout);
     checks.insert(checks.end(), got.begin(), got.end());
@@ -749,9 +1189,15 @@ int Certify(const Flags& flags) {
           .count();
   char took[64];
   std::snprintf(took, sizeof took, "%.1f", seconds);
-  report.notes.push_back(std::to_string(scenarios.size()) +
-                         " scenarios, each in its own process, in " + took +
-                         " s");
+  report.notes.push_back(
+      std::to_string(runs.size()) +
+      " scenario runs (the manager's synchronous and asynchronous session "
+      "modes), each in its own process, in " +
+      took + " s; completion limit " +
+      std::to_string(flags.completion_timeout_ms) +
+      " ms (--completion_timeout_ms), scenario limit " +
+      std::to_string(static_cast<int>(flags.timeout_seconds)) +
+      " s (--timeout)");
   std::cout << Summary(report);
   if (!flags.report_dir.empty()) {
     if (!WriteReports(report, flags.report_dir, &error)) {
@@ -815,10 +1261,11 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (flags.list) {
-    for (const Scenario& s : Scenarios()) {
+    const std::vector<Scenario> scenarios = Scenarios();
+    for (const Run& run : Runs(scenarios)) {
       std::string reqs;
-      for (const std::string& r : s.requirements) reqs += " " + r;
-      std::cout << s.name << "\n    " << s.description
+      for (const std::string& r : run.scenario->requirements) reqs += " " + r;
+      std::cout << run.name << "\n    " << run.scenario->description
                 << "\n    checks:" << reqs << "\n";
     }
     return 0;

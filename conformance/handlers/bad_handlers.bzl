@@ -11,4 +11,8 @@ BAD_HANDLERS = {
     "shared_clone": "SharedClone",
     "get_item_object_fails": "GetItemObjectFails",
     "endless_malformed_items": "EndlessMalformedItems",
+    "ignores_cancellation": "IgnoresCancellation",
+    "ignores_skip": "IgnoresSkip",
+    "leaves_ppv_on_failure": "LeavesPpvOnFailure",
+    "unloads_while_alive": "UnloadsWhileAlive",
 }

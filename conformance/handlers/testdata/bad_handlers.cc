@@ -4,8 +4,13 @@
 // handler exactly on the requirements it breaks
 // (//conformance:certify_test).
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <thread>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "conformance/handlers/sample_handler.h"
 
@@ -162,6 +167,105 @@ class GetItemObjectFails final : public SampleHandler {
   }
 };
 
+// Remembers the items PrepareForSync chose, for the handlers below that
+// synchronize in their own way.
+class RemembersItems : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG count, GUID* ids, HWND parent,
+                                           DWORD reserved) override {
+    {
+      std::lock_guard lock(items_mu_);
+      items_.assign(ids, ids + count);
+    }
+    return SampleHandler::PrepareForSync(count, ids, parent, reserved);
+  }
+
+ protected:
+  std::vector<GUID> Items() {
+    std::lock_guard lock(items_mu_);
+    return items_;
+  }
+  // Reports every item UPDATING, then SUCCEEDED, then completes; with
+  // `obey_cancel`, an item Progress cancelled is left alone, and nothing
+  // more is done after S_SYNCMGR_CANCELALL.
+  static void SynchronizeAll(ISyncMgrSynchronizeCallback* callback,
+                             const std::vector<GUID>& items, bool obey_cancel) {
+    for (const GUID& item : items) {
+      SYNCMGRPROGRESSITEM progress{};
+      progress.cbSize = sizeof progress;
+      progress.mask = SYNCMGRPROGRESSITEM_STATUSTYPE;
+      progress.dwStatusType = SYNCMGRSTATUS_UPDATING;
+      const HRESULT answer = callback->Progress(item, &progress);
+      if (obey_cancel && answer == S_SYNCMGR_CANCELALL) break;
+      if (obey_cancel && answer == S_SYNCMGR_CANCELITEM) continue;
+      progress.dwStatusType = SYNCMGRSTATUS_SUCCEEDED;
+      callback->Progress(item, &progress);
+    }
+    callback->SynchronizeCompleted(S_OK);
+  }
+
+ private:
+  std::mutex items_mu_;
+  std::vector<GUID> items_;
+};
+
+// CB-016: synchronizes every item although Progress answered
+// S_SYNCMGR_CANCELITEM or S_SYNCMGR_CANCELALL.
+class IgnoresCancellation final : public RemembersItems {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
+    if (!callback) return E_UNEXPECTED;
+    SynchronizeAll(callback.Get(), Items(), /*obey_cancel=*/false);
+    return S_OK;
+  }
+};
+
+// HS-020: accepts SetItemStatus(SKIPPED) but synchronizes the item anyway
+// (on a thread of its own, a little later, as real handlers do).
+class IgnoresSkip final : public RemembersItems {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
+    if (!callback) return E_UNEXPECTED;
+    AddRef();  // the thread holds the object until it is done
+    std::thread([this, callback, items = Items()] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      SynchronizeAll(callback.Get(), items, /*obey_cancel=*/true);
+      Release();
+    }).detach();
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE SetItemStatus(REFGUID, DWORD) override {
+    return S_OK;  // accepted, and forgotten
+  }
+};
+
+// COM-001: a failed QueryInterface leaves *ppv as it was.
+class LeavesPpvOnFailure final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void** ppv) override {
+    if (ppv == nullptr) return E_POINTER;
+    void* before = *ppv;
+    const HRESULT hr = SampleHandler::QueryInterface(riid, ppv);
+    if (FAILED(hr)) *ppv = before;
+    return hr;
+  }
+};
+
+// COM-006: DllCanUnloadNow answers S_OK even while objects are alive (see
+// ClaimsUnloadable below).
+class UnloadsWhileAlive final : public SampleHandler {
+ public:
+  static constexpr bool kClaimsUnloadable = true;
+};
+
+template <typename T, typename = void>
+struct ClaimsUnloadable : std::false_type {};
+template <typename T>
+struct ClaimsUnloadable<T, std::void_t<decltype(T::kClaimsUnloadable)>>
+    : std::true_type {};
+
 }  // namespace
 }  // namespace syncmgr::sample
 
@@ -172,5 +276,9 @@ extern "C" HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid,
 }
 
 extern "C" HRESULT DllCanUnloadNow() {
+  if constexpr (syncmgr::sample::ClaimsUnloadable<
+                    syncmgr::sample::BAD_HANDLER>::value) {
+    return S_OK;
+  }
   return syncmgr::com::ModuleCanUnloadNow();
 }
