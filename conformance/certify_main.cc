@@ -69,6 +69,7 @@ struct Flags {
   std::string profile = "documented";
   std::string run_scenario;  // child mode
   std::string result_path;   // child mode
+  bool probe = false;        // child mode: load the handler, get its factory
   bool list = false;
 };
 
@@ -77,9 +78,9 @@ struct Flags {
 // The requirements every full session checks on the handler's side, from
 // what the manager's checking callback records.
 const std::vector<std::string> kSessionRequirements = {
-    "HS-012", "HS-016", "HS-105", "HS-106", "HS-107", "HS-108",
-    "HS-109", "HS-111", "CB-002", "CB-003", "CB-102", "CB-105",
-    "CB-107", "EN-001", "EN-101", "ST-003", "COM-003"};
+    "HS-009", "HS-012", "HS-016", "HS-105", "HS-106", "HS-107",
+    "HS-108", "HS-109", "HS-111", "CB-002", "CB-003", "CB-102",
+    "CB-105", "CB-107", "EN-001", "EN-101", "ST-003", "COM-003"};
 
 // The rule a handler broke, for a violation the manager recorded: where
 // the manager's record names its own rule, the documented rule the handler
@@ -536,6 +537,7 @@ class Driver {
     }
     if (refused("PrepareForSync")) Observed("CB-002");
     if (has("Synchronize -> ")) Observed("CB-003");
+    if (has("SetProgressCallback -> S_OK")) Observed("HS-009");
     if (has("SetProgressCallback(NULL)")) {
       Observed("HS-109");
       Observed("HS-111");
@@ -1255,6 +1257,7 @@ int main(int argc, char** argv) {
   app.add_flag("--list", flags.list, "List the scenarios and exit");
   app.add_option("--run_scenario", flags.run_scenario)->group("");
   app.add_option("--result", flags.result_path)->group("");
+  app.add_flag("--probe", flags.probe)->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -1304,20 +1307,35 @@ int main(int argc, char** argv) {
   if (!flags.run_scenario.empty()) return RunScenario(flags, clsid);
 
   // One clear line for a file that is not a plug-in, or a CLSID it does not
-  // serve.
-  if (FAILED(
-          syncmgr::com::RegisterInprocServer(clsid, flags.handler, &error))) {
-    std::cerr << "certify: " << error << "\n";
+  // serve. The handler's code runs only in children: one whose
+  // DllGetClassObject crashes, hangs or hands back garbage is reported here.
+  if (flags.probe) {
+    if (FAILED(
+            syncmgr::com::RegisterInprocServer(clsid, flags.handler, &error))) {
+      std::cerr << "certify: " << error << "\n";
+      return 2;
+    }
+    ComPtr<IClassFactory> factory;
+    const HRESULT hr = CoGetClassObject(clsid, CLSCTX_INPROC_SERVER, nullptr,
+                                        IID_IClassFactory, factory.PutVoid());
+    if (FAILED(hr) || !factory) {
+      std::cerr << "certify: " << flags.handler << " does not serve "
+                << flags.clsid_text << ": " << DescribeHresult(hr) << "\n";
+      return 2;
+    }
+    factory.Reset();
+    return 0;
+  }
+  const ChildResult probe =
+      RunChild({SelfPath(), "--probe", "--handler=" + flags.handler,
+                "--clsid=" + flags.clsid_text},
+               PluginChildEnvironment(), std::chrono::seconds(30));
+  if (probe.exit_code != 0) {
+    std::cerr << (probe.exit_code == 2
+                      ? probe.output
+                      : "certify: loading " + flags.handler + " " +
+                            probe.Describe() + "\n" + probe.output);
     return 2;
   }
-  ComPtr<IClassFactory> factory;
-  const HRESULT hr = CoGetClassObject(clsid, CLSCTX_INPROC_SERVER, nullptr,
-                                      IID_IClassFactory, factory.PutVoid());
-  if (FAILED(hr)) {
-    std::cerr << "certify: " << flags.handler << " does not serve "
-              << flags.clsid_text << ": " << DescribeHresult(hr) << "\n";
-    return 2;
-  }
-  factory.Reset();
   return Certify(flags);
 }

@@ -81,7 +81,8 @@ std::set<std::string> NotRun(const Outcome& out) {
 
 TEST(CertifySample, PassesEveryRequirement) {
   REQUIREMENT(
-      "HS-008 HS-110 HS-113 HS-114 HS-027 CB-005 CB-010 CB-016 EN-002 HS-020");
+      "HS-008 HS-009 HS-110 HS-113 HS-114 HS-027 CB-005 CB-010 CB-016 EN-002 "
+      "HS-020");
   const Outcome out = Certify("sample_handler");
   EXPECT_EQ(out.run.exit_code, 0) << out.run.output;
   ASSERT_TRUE(out.report.is_object()) << out.run.output;
@@ -208,6 +209,11 @@ TEST(CertifyKnownBad, IgnoringASkip) {
   ExpectFailsExactly({"bad_ignores_skip", {"HS-020"}});
 }
 
+TEST(CertifyKnownBad, KeepingTheCallbackWithoutAddRef) {
+  REQUIREMENT("HS-009");
+  ExpectFailsExactly({"bad_keeps_callback_without_addref", {"HS-009"}});
+}
+
 TEST(CertifyKnownBad, LeavingPpvOnAFailedQueryInterface) {
   REQUIREMENT("COM-001");
   ExpectFailsExactly({"bad_leaves_ppv_on_failure", {"COM-001"}});
@@ -247,6 +253,10 @@ TEST(CertifyCommandLine, BadArgumentsAreRefusedWithOneLine) {
       {{"--handler=" + sample,
         "--clsid={00000000-0000-0000-0000-000000000001}"},
        "does not serve"},
+      // The handler's DllGetClassObject crashes: certify itself does not.
+      {{"--handler=" + g_handlers + "/bad_crashes_in_dll_get_class_object.so",
+        std::string("--clsid=") + kClsid},
+       "loading"},
       {{"--timeout=0"}, "--timeout"},
       {{"--scenarios=nothing_matches"}, "no scenario matches"},
       {{"--no_such_flag"}, "no_such_flag"},

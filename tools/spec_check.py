@@ -32,8 +32,13 @@ import sys
 ID = r"[A-Z]{2,3}-\d{3}"
 ROW = re.compile(r"^\|\s*(" + ID + r")\s*\|(.*)\|\s*$")
 TEST = re.compile(r"^\s*TEST(?:_P|_F)?\(\s*(\w+)\s*,\s*(\w+)\s*\)", re.M)
+# The IDs may be split over adjacent string literals, as clang-format wraps
+# them: REQUIREMENT("UI-001 UI-002 "
+#                   "UI-003").
 REQUIREMENTS = re.compile(
-    r'(?:REQUIREMENT\(|RecordProperty\(\s*"requirements"\s*,)\s*"([^"]*)"')
+    r'(?:REQUIREMENT\(|RecordProperty\(\s*"requirements"\s*,)\s*'
+    r'((?:"[^"]*"\s*)+)')
+LITERAL = re.compile(r'"([^"]*)"')
 TEST_NAME = re.compile(r"\b([A-Z]\w*)\.([A-Z]\w*)\b")
 UNSCOPED = []  # filled by parse_tests
 
@@ -84,7 +89,7 @@ def parse_tests(paths):
             body = text[m.end():end]
             ids = set()
             for r in REQUIREMENTS.finditer(body):
-                ids.update(r.group(1).split())
+                ids.update("".join(LITERAL.findall(r.group(1))).split())
             name = f"{m.group(1)}.{m.group(2)}"
             line = text.count("\n", 0, m.start()) + 1
             tests.setdefault(name, []).append((path, line, ids))

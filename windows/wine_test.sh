@@ -251,7 +251,7 @@ done
 start=$(now)
 if certify handler_modal windows_handlers.dll \
   "{5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A003}" \
-  --scenarios=invoke_flags_startsync --timeout=10; then
+  --scenarios=invoke_flags_startsync/sync --timeout=10; then
   fail "certify.exe passed the modal-dialog handler"
 elif ! grep -q '"result": *"timed out"' \
   "$work/reports/handler_modal/report.json" 2>/dev/null; then

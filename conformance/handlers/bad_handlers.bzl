@@ -13,6 +13,8 @@ BAD_HANDLERS = {
     "endless_malformed_items": "EndlessMalformedItems",
     "ignores_cancellation": "IgnoresCancellation",
     "ignores_skip": "IgnoresSkip",
+    "keeps_callback_without_addref": "KeepsCallbackWithoutAddRef",
     "leaves_ppv_on_failure": "LeavesPpvOnFailure",
     "unloads_while_alive": "UnloadsWhileAlive",
+    "crashes_in_dll_get_class_object": "CrashesInDllGetClassObject",
 }

@@ -2,6 +2,10 @@
 
 #include <thread>
 
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
 #include "reference/com/com.h"
 #include "reference/mobsync/guid.h"
 #include "reference/mobsync/hresult.h"
@@ -10,10 +14,29 @@ namespace syncmgr::conformance {
 
 using syncmgr::testing::HresultIs;
 
-const GUID kHandlerClsid = {
-    0x5E57C0DE, 0x0001, 0x4000, {0x80, 0, 0, 0, 0, 0, 0, 0x01}};
-const GUID kUnregisteredClsid = {
-    0x5E57C0DE, 0x0001, 0x4000, {0x80, 0, 0, 0, 0, 0, 0, 0xFF}};
+namespace {
+
+// The suite's CLSIDs carry the process ID: on Windows, registrations with
+// the Sync Manager live in the registry, shared by the tests that run at
+// the same time in other processes, and one test's UpdateAll must not see
+// another's handlers.
+GUID SuiteClsid(BYTE last) {
+#ifdef _WIN32
+  const unsigned long pid = GetCurrentProcessId();
+#else
+  const unsigned long pid = static_cast<unsigned long>(getpid());
+#endif
+  return {0x5E57C0DE,
+          0x0001,
+          0x4000,
+          {0x80, 0, static_cast<BYTE>(pid >> 24), static_cast<BYTE>(pid >> 16),
+           static_cast<BYTE>(pid >> 8), static_cast<BYTE>(pid), 0, last}};
+}
+
+}  // namespace
+
+const GUID kHandlerClsid = SuiteClsid(0x01);
+const GUID kUnregisteredClsid = SuiteClsid(0xFF);
 
 GUID ExtraHandlerClsid(int n) {
   GUID g = kHandlerClsid;

@@ -928,6 +928,17 @@ void Session::Run() {
     return handler_->SetProgressCallback(callback_);
   });
   if (FAILED(hr)) return End(Outcome::kHandlerFailed, hr);
+  {
+    // HS-009: the handler AddRefs the callback it is given. (The manager
+    // holds one reference; a handler thread may already hold another.)
+    callback_->AddRef();
+    const ULONG references = callback_->Release();
+    if (references <= 1) {
+      Violate("HS-009",
+              "the handler holds no reference to the callback after "
+              "SetProgressCallback returned S_OK (no AddRef)");
+    }
+  }
   report_.selected = ids;
   if (!PrepareAndSynchronize(std::move(ids))) return;
   if (options_->show_errors) {

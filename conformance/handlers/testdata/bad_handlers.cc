@@ -241,6 +241,32 @@ class IgnoresSkip final : public RemembersItems {
   }
 };
 
+// HS-009: keeps the callback it is given without AddRef (a raw pointer),
+// and completes through it.
+class KeepsCallbackWithoutAddRef final : public RemembersItems {
+ public:
+  HRESULT STDMETHODCALLTYPE
+  SetProgressCallback(ISyncMgrSynchronizeCallback* callback) override {
+    raw_ = callback;  // no AddRef
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG count, GUID* ids, HWND parent,
+                                           DWORD reserved) override {
+    RemembersItems::PrepareForSync(count, ids, parent, reserved);
+    if (raw_ == nullptr) return E_UNEXPECTED;
+    raw_.load()->PrepareForSyncCompleted(S_OK);
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    if (raw_ == nullptr) return E_UNEXPECTED;
+    SynchronizeAll(raw_, Items(), /*obey_cancel=*/true);
+    return S_OK;
+  }
+
+ private:
+  std::atomic<ISyncMgrSynchronizeCallback*> raw_{nullptr};
+};
+
 // COM-001: a failed QueryInterface leaves *ppv as it was.
 class LeavesPpvOnFailure final : public SampleHandler {
  public:
@@ -260,6 +286,19 @@ class UnloadsWhileAlive final : public SampleHandler {
   static constexpr bool kClaimsUnloadable = true;
 };
 
+// Loading it crashes: DllGetClassObject dereferences NULL (see
+// CrashesWhenLoaded below). certify must say so in one line, not crash.
+class CrashesInDllGetClassObject final : public SampleHandler {
+ public:
+  static constexpr bool kCrashesWhenLoaded = true;
+};
+
+template <typename T, typename = void>
+struct CrashesWhenLoaded : std::false_type {};
+template <typename T>
+struct CrashesWhenLoaded<T, std::void_t<decltype(T::kCrashesWhenLoaded)>>
+    : std::true_type {};
+
 template <typename T, typename = void>
 struct ClaimsUnloadable : std::false_type {};
 template <typename T>
@@ -271,6 +310,11 @@ struct ClaimsUnloadable<T, std::void_t<decltype(T::kClaimsUnloadable)>>
 
 extern "C" HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid,
                                      LPVOID* ppv) {
+  if constexpr (syncmgr::sample::CrashesWhenLoaded<
+                    syncmgr::sample::BAD_HANDLER>::value) {
+    volatile int* nowhere = nullptr;
+    *nowhere = 1;
+  }
   return syncmgr::com::GetClassObjectFor<syncmgr::sample::BAD_HANDLER>(
       syncmgr::sample::kSampleHandlerClsid, rclsid, riid, ppv);
 }
