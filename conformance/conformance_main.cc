@@ -109,6 +109,7 @@ struct TestEvents {
   std::vector<std::string> seen;    // every ID, in order of appearance
   std::map<std::string, std::vector<std::string>> failures;
   std::map<std::string, std::string> not_applicable;
+  std::map<std::string, std::string> not_observed;
   std::vector<std::string> unattributed;
   bool ended = false;
   bool passed = false;  // GoogleTest's verdict on the whole test
@@ -154,6 +155,9 @@ TestEvents ReadEvents(const fs::path& path) {
       }
     } else if (kind == "not_applicable") {
       e.not_applicable[id] = event.value("reason", "");
+      see(id);
+    } else if (kind == "not_observed") {
+      e.not_observed[id] = event.value("reason", "");
       see(id);
     } else if (kind == "skip") {
       e.skipped = event.value("message", "");
@@ -255,6 +259,9 @@ std::vector<Check> RunOne(const Flags& flags, const std::string& test,
       add({id}, Check::Result::kFailed, message);
     } else if (na != e.not_applicable.end()) {
       add({id}, Check::Result::kNotApplicable, na->second);
+    } else if (e.not_observed.count(id) > 0) {
+      add({id}, Check::Result::kSkipped,
+          "not observed: " + e.not_observed.at(id));
     } else if (Contains(e.checked, id)) {
       add({id}, Check::Result::kPassed, "");
     } else if (implicit && !declared_failed && e.skipped.empty() &&

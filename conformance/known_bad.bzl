@@ -93,6 +93,13 @@ KNOWN_BAD_IMPLEMENTATIONS = {
             "UpdateAllContract.ReturnsBeforeTheSessionsRun",
         ],
     },
+    # Calls SetItemStatus(SKIPPED) after SynchronizeCompleted, when no window
+    # is open (HS-019); ours: a call the specified order does not have.
+    "set_item_status_outside_windows": {
+        "faults": "256",
+        "documented": ["HS-019"],
+        "ours": ["HS-101"],
+    },
 }
 
 SECOND_OPINIONS = {

@@ -248,6 +248,72 @@ TEST_F(LifecycleContract, MissingCompletionEndsTheSession) {
   }
 }
 
+// The manager may call SetItemStatus only while PrepareForSync or
+// Synchronize has returned and its completion has not come, and only with
+// SKIPPED. Both completions come 100 ms after their method returned, from
+// another thread, so that both windows are open for a while. A manager that
+// never calls SetItemStatus (it need not) leaves both rules not run.
+TEST_F(LifecycleContract, SetItemStatusOnlyInsideItsWindows) {
+  REQUIREMENT("HS-019 HS-020");
+  enum Window { kClosed, kPrepare, kSynchronize };
+  std::atomic<int> window{kClosed};
+  struct Call {
+    int window;
+    DWORD status;
+  };
+  std::mutex mu;
+  std::vector<Call> calls;
+  auto complete_later = [&](bool prepare) {
+    ComPtr<ISyncMgrSynchronizeCallback> cb = mock().callback();
+    mock().RunOnThread([cb, prepare, &window] {
+      std::this_thread::sleep_for(100ms);
+      window = kClosed;
+      if (prepare) {
+        cb->PrepareForSyncCompleted(S_OK);
+      } else {
+        cb->SynchronizeCompleted(S_OK);
+      }
+    });
+  };
+  ON_CALL(mock(), PrepareForSync)
+      .WillByDefault(Invoke([&](ULONG, GUID*, HWND, DWORD) {
+        complete_later(true);
+        window = kPrepare;
+        return S_OK;
+      }));
+  ON_CALL(mock(), Synchronize).WillByDefault(Invoke([&](HWND) {
+    complete_later(false);
+    window = kSynchronize;
+    return S_OK;
+  }));
+  ON_CALL(mock(), SetItemStatus)
+      .WillByDefault(Invoke([&](const GUID&, DWORD status) {
+        std::lock_guard lock(mu);
+        calls.push_back({window.load(), status});
+        return S_OK;
+      }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  ASSERT_SESSIONS_ENDED(1);
+  mock().JoinThreads();
+  std::lock_guard lock(mu);
+  if (calls.empty()) {
+    const char* why = "the implementation never called SetItemStatus";
+    NOT_OBSERVED("HS-019", why);
+    NOT_OBSERVED("HS-020", why);
+    return;
+  }
+  for (const Call& call : calls) {
+    {
+      CHECKS("HS-019");
+      EXPECT_NE(call.window, kClosed)
+          << "SetItemStatus while neither PrepareForSync nor Synchronize was "
+             "waiting for its completion";
+    }
+    CHECKS("HS-020");
+    EXPECT_EQ(call.status, DWORD{SYNCMGRSTATUS_SKIPPED});
+  }
+}
+
 // ---- The callback ----------------------------------------------------------
 
 using CallbackContract = ContractTest;

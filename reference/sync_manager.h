@@ -120,6 +120,9 @@ enum Fault : std::uint32_t {
   kFaultSkipPrepareWait = 1u << 6,
   // UA-003: UpdateAll never returns (a hang the suite must survive).
   kFaultHangInUpdateAll = 1u << 7,
+  // HS-019: SetItemStatus(SKIPPED) after SynchronizeCompleted, outside
+  // both of its windows.
+  kFaultSetItemStatusAfterCompletion = 1u << 8,
 };
 
 // How a session ended.

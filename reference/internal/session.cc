@@ -1040,6 +1040,11 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
     End(Outcome::kHandlerFailed, completion);
     return false;
   }
+  if ((options_->faults & kFaultSetItemStatusAfterCompletion) && !ids.empty()) {
+    CallHandler("SetItemStatus(SKIPPED)", "SetItemStatus", [&] {
+      return handler_->SetItemStatus(ids.front(), SYNCMGRSTATUS_SKIPPED);
+    });
+  }
   return true;
 }
 

@@ -112,6 +112,10 @@ void RequirementNotApplicable(const char* id, const std::string& reason) {
   Emit({{"event", "not_applicable"}, {"requirement", id}, {"reason", reason}});
 }
 
+void RequirementNotObserved(const char* id, const std::string& reason) {
+  Emit({{"event", "not_observed"}, {"requirement", id}, {"reason", reason}});
+}
+
 std::string RequirementTraceTag(const std::string& id) {
   return kTagPrefix + id + "]";
 }

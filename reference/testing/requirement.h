@@ -12,7 +12,9 @@
 //                        scope is left;
 //   NOT_APPLICABLE("A", reason)  A cannot be judged on this subject, because
 //                        the subject decided an undocumented point otherwise
-//                        (the reason says which).
+//                        (the reason says which);
+//   NOT_OBSERVED("A", reason)    the subject never did what A is about in
+//                        this test (it is allowed not to): A is "not run".
 //
 // A failure outside every CHECKS scope (a mock's expectation, an assertion
 // before the first scope) belongs to the test's first declared requirement.
@@ -52,6 +54,9 @@ void DeclareRequirements(const char* ids);
 // Marks `id` not applicable to this subject, with the reason.
 void RequirementNotApplicable(const char* id, const std::string& reason);
 
+// Marks `id` not observed in this test, with the reason.
+void RequirementNotObserved(const char* id, const std::string& reason);
+
 // The scope behind CHECKS(id).
 class RequirementScope {
  public:
@@ -88,5 +93,8 @@ void InstallRequirementListener();
 
 #define NOT_APPLICABLE(id, reason) \
   ::syncmgr::testing::RequirementNotApplicable((id), (reason))
+
+#define NOT_OBSERVED(id, reason) \
+  ::syncmgr::testing::RequirementNotObserved((id), (reason))
 
 #endif  // SYNCMGR_REFERENCE_TESTING_REQUIREMENT_H_
