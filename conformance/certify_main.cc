@@ -106,6 +106,17 @@ std::string HandlerRequirement(const ref::Violation& v) {
 class Driver;
 
 struct Scenario {
+  Scenario(std::string name_, std::string description_,
+           std::vector<std::string> requirements_,
+           std::function<void(Driver&)> run_, bool manager_modes_ = true,
+           std::string primary_ = "")
+      : name(std::move(name_)),
+        description(std::move(description_)),
+        requirements(std::move(requirements_)),
+        run(std::move(run_)),
+        manager_modes(manager_modes_),
+        primary(std::move(primary_)) {}
+
   std::string name;
   std::string description;
   // Judged by the scenario: failed on a finding, passed when observed and
@@ -184,7 +195,23 @@ class Driver {
         invoke_->UpdateItems(flags, clsid_, static_cast<DWORD>(cookie.size()),
                              cookie.empty() ? nullptr : cookie.data());
     Step("  -> " + DescribeHresult(hr));
+    ++updates_;
     return hr;
+  }
+
+  // Runs one session to its end. False when the handler never completed
+  // it (the manager timed out): a scenario then stops, rather than wait the
+  // completion limit again for every further session.
+  bool FirstSessionCompletes(const std::vector<BYTE>& cookie) {
+    Update(SYNCMGRINVOKE_STARTSYNC, cookie);
+    ref::WaitForIdle(IdleLimit());
+    for (const ref::SessionReport& r : reports()) {
+      if (r.outcome == ref::Outcome::kTimedOut) {
+        Step("the first session timed out: no further sessions");
+        return false;
+      }
+    }
+    return true;
   }
 
   // Creates a handler object directly, as a manager would, and initializes
@@ -242,8 +269,7 @@ class Driver {
 
   // Waits for every session to end, then judges what the sessions reported.
   void Finish(bool check_release) {
-    if (!ref::WaitForIdle(std::chrono::milliseconds(
-            flags_.completion_timeout_ms * 4 + 5000))) {
+    if (!ref::WaitForIdle(IdleLimit())) {
       Fail("HS-108", "sessions still running long after every timeout");
     }
     std::vector<ref::SessionReport> reports;
@@ -491,6 +517,15 @@ class Driver {
     std::snprintf(buf, sizeof buf, "0x%X", static_cast<unsigned>(v));
     return buf;
   }
+  // Long enough for every session asked for to time out twice over (the
+  // manager runs one handler's sessions one at a time).
+  std::chrono::milliseconds IdleLimit() const {
+    return std::chrono::milliseconds(
+        static_cast<long long>(flags_.completion_timeout_ms) * 4 *
+            std::max(1, updates_.load()) +
+        5000);
+  }
+
   void EmitLocked(const json& event) {
     if (out_ == nullptr) return;
     const std::string line =
@@ -566,6 +601,7 @@ class Driver {
   std::set<std::string> observed_;
   std::vector<std::string> trace_;
   std::FILE* out_ = nullptr;
+  std::atomic<int> updates_{0};
   std::uint64_t late_before_ = 0;
 };
 
@@ -660,10 +696,12 @@ std::vector<Scenario> Scenarios() {
                  "handler object",
                  kSessionRequirements,
                  [small_cookie](Driver& d) {
-                   for (int i = 0; i < 3; ++i) {
-                     ExpectHresult(
-                         d, d.Update(SYNCMGRINVOKE_STARTSYNC, small_cookie),
-                         S_OK, "HS-001", "UpdateItems");
+                   if (d.FirstSessionCompletes(small_cookie)) {
+                     for (int i = 0; i < 2; ++i) {
+                       ExpectHresult(
+                           d, d.Update(SYNCMGRINVOKE_STARTSYNC, small_cookie),
+                           S_OK, "HS-001", "UpdateItems");
+                     }
                    }
                    d.Finish(true);
                  },
@@ -672,6 +710,9 @@ std::vector<Scenario> Scenarios() {
                  "Eight sessions requested at once from four threads",
                  kSessionRequirements,
                  [small_cookie](Driver& d) {
+                   if (!d.FirstSessionCompletes(small_cookie)) {
+                     return d.Finish(true);
+                   }
                    std::vector<std::thread> threads;
                    for (int t = 0; t < 4; ++t) {
                      threads.emplace_back([&d, small_cookie] {
