@@ -78,9 +78,9 @@ struct Flags {
 // The requirements every full session checks on the handler's side, from
 // what the manager's checking callback records.
 const std::vector<std::string> kSessionRequirements = {
-    "HS-009", "HS-012", "HS-016", "HS-105", "HS-106", "HS-107",
-    "HS-108", "HS-109", "HS-111", "CB-002", "CB-003", "CB-102",
-    "CB-105", "CB-107", "EN-001", "EN-101", "ST-003", "COM-003"};
+    "HS-006", "HS-009", "HS-012", "HS-016", "HS-105", "HS-106", "HS-107",
+    "HS-108", "HS-109", "HS-111", "CB-002", "CB-003", "CB-102", "CB-105",
+    "CB-107", "EN-001", "EN-101", "ST-003", "COM-003"};
 
 // The rule a handler broke, for a violation the manager recorded: where
 // the manager's record names its own rule, the documented rule the handler
@@ -554,6 +554,7 @@ class Driver {
       Observed("HS-105");
     }
     if (has("GetHandlerInfo -> S_OK")) {
+      Observed("HS-006");
       Observed("HS-106");
       Observed("ST-003");
     }

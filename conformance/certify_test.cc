@@ -81,7 +81,8 @@ std::set<std::string> NotRun(const Outcome& out) {
 
 TEST(CertifySample, PassesEveryRequirement) {
   REQUIREMENT(
-      "HS-008 HS-009 HS-110 HS-113 HS-114 HS-027 CB-005 CB-010 CB-016 EN-002 "
+      "HS-006 HS-008 HS-009 HS-110 HS-113 HS-114 HS-027 CB-005 CB-010 CB-016 "
+      "EN-002 "
       "HS-020");
   const Outcome out = Certify("sample_handler");
   EXPECT_EQ(out.run.exit_code, 0) << out.run.output;
@@ -212,6 +213,11 @@ TEST(CertifyKnownBad, IgnoringASkip) {
 TEST(CertifyKnownBad, KeepingTheCallbackWithoutAddRef) {
   REQUIREMENT("HS-009");
   ExpectFailsExactly({"bad_keeps_callback_without_addref", {"HS-009"}});
+}
+
+TEST(CertifyKnownBad, HandlerInfoFromMalloc) {
+  REQUIREMENT("HS-006");
+  ExpectFailsExactly({"bad_handler_info_from_malloc", {"HS-006"}});
 }
 
 TEST(CertifyKnownBad, LeavingPpvOnAFailedQueryInterface) {

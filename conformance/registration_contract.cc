@@ -83,7 +83,9 @@ TEST_F(RegistrationContract, NotRegisteredClearsTheFlags) {
     EXPECT_THAT(hr, HresultIs(S_FALSE));
   }
   CHECKS("REG-103");
-  if (hr == S_FALSE) EXPECT_EQ(flags, 0u);
+  if (hr == S_FALSE) {
+    EXPECT_EQ(flags, 0u);
+  }
   EXPECT_THAT(register_->GetHandlerRegistrationInfo(kHandlerClsid, nullptr),
               HresultIs(E_INVALIDARG));
 }

@@ -13,6 +13,7 @@ BAD_HANDLERS = {
     "endless_malformed_items": "EndlessMalformedItems",
     "ignores_cancellation": "IgnoresCancellation",
     "ignores_skip": "IgnoresSkip",
+    "handler_info_from_malloc": "HandlerInfoFromMalloc",
     "keeps_callback_without_addref": "KeepsCallbackWithoutAddRef",
     "leaves_ppv_on_failure": "LeavesPpvOnFailure",
     "unloads_while_alive": "UnloadsWhileAlive",

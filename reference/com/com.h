@@ -150,6 +150,11 @@ std::string LastActivationError();
 // Blocks still allocated with CoTaskMemAlloc/Realloc and not yet freed.
 long OutstandingTaskMemAllocations();
 
+// Whether `pv` is a live block of CoTaskMemAlloc/Realloc (not malloc's, new's
+// or another allocator's). CoTaskMemFree of another block frees it with
+// free() and does not count it.
+bool IsTaskMemBlock(const void* pv);
+
 // While set, CoTaskMemAlloc/Realloc call `fail(size)` first and return NULL
 // when it returns true. Pass nullptr to clear. Process-wide.
 void SetTaskMemFailureHook(std::function<bool(SIZE_T)> fail);

@@ -7,12 +7,26 @@
 // IUnknown, IClassFactory, dlopen's constructors) happens with no lock held,
 // so such code may call back into this runtime.
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SYNCMGR_HAVE_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(SYNCMGR_HAVE_ASAN)
+#define SYNCMGR_HAVE_ASAN 1
+#endif
+#if defined(SYNCMGR_HAVE_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "reference/com/com.h"
 #include "reference/com/internal/class_registry.h"
@@ -122,6 +136,22 @@ thread_local long t_initialize_count = 0;
 // ---- The task allocator ----
 
 std::atomic<long> g_outstanding_task_memory{0};
+
+// Each block starts with a 16-byte header (keeping malloc's alignment) whose
+// first 8 bytes are a tag made from the block's address, so that
+// CoTaskMemFree and IsTaskMemBlock tell the task allocator's blocks from
+// anyone else's (a handler that hands over malloc'd memory breaks HS-006).
+constexpr size_t kTaskMemHeader = 16;
+
+std::uint64_t TaskMemTag(const void* block) {
+  return 0x5441534B4D454D31ull ^ reinterpret_cast<std::uintptr_t>(block);
+}
+
+void* TagTaskMemBlock(void* block) {
+  const std::uint64_t tag = TaskMemTag(block);
+  std::memcpy(block, &tag, sizeof tag);
+  return static_cast<BYTE*>(block) + kTaskMemHeader;
+}
 
 using FailureHook = std::function<bool(SIZE_T)>;
 struct TaskMemFailureHook {
@@ -242,10 +272,12 @@ HRESULT CoRevokeClassObject(DWORD dwRegister) {
 
 LPVOID CoTaskMemAlloc(SIZE_T cb) {
   if (ShouldFail(cb)) return nullptr;
+  if (cb > SIZE_MAX - kTaskMemHeader) return nullptr;
   // malloc(0) may return NULL; one byte makes every block unique.
-  void* const block = std::malloc(cb == 0 ? 1 : cb);
-  if (block != nullptr) g_outstanding_task_memory.fetch_add(1);
-  return block;
+  void* const block = std::malloc(kTaskMemHeader + (cb == 0 ? 1 : cb));
+  if (block == nullptr) return nullptr;
+  g_outstanding_task_memory.fetch_add(1);
+  return TagTaskMemBlock(block);
 }
 
 LPVOID CoTaskMemRealloc(LPVOID pv, SIZE_T cb) {
@@ -256,12 +288,23 @@ LPVOID CoTaskMemRealloc(LPVOID pv, SIZE_T cb) {
     return nullptr;
   }
   if (ShouldFail(cb)) return nullptr;
-  return std::realloc(pv, cb);  // NULL leaves pv allocated
+  if (!syncmgr::com::IsTaskMemBlock(pv)) return std::realloc(pv, cb);
+  if (cb > SIZE_MAX - kTaskMemHeader) return nullptr;
+  void* const block = std::realloc(static_cast<BYTE*>(pv) - kTaskMemHeader,
+                                   kTaskMemHeader + cb);
+  return block == nullptr ? nullptr : TagTaskMemBlock(block);  // NULL: pv kept
 }
 
 void CoTaskMemFree(LPVOID pv) {
   if (pv == nullptr) return;
-  std::free(pv);
+  if (!syncmgr::com::IsTaskMemBlock(pv)) {
+    // Not from CoTaskMemAlloc (HS-006): most likely malloc's.
+    std::free(pv);
+    return;
+  }
+  BYTE* const block = static_cast<BYTE*>(pv) - kTaskMemHeader;
+  std::memset(block, 0, sizeof(std::uint64_t));  // a freed block is not ours
+  std::free(block);
   g_outstanding_task_memory.fetch_sub(1);
 }
 
@@ -360,6 +403,20 @@ void ResetRegistrations() {
 }
 
 std::string LastActivationError() { return t_last_activation_error; }
+
+bool IsTaskMemBlock(const void* pv) {
+  if (pv == nullptr) return false;
+  const BYTE* const block = static_cast<const BYTE*>(pv) - kTaskMemHeader;
+#if defined(SYNCMGR_HAVE_ASAN)
+  // Another allocator's block: its left redzone, which ASan would report.
+  if (__asan_region_is_poisoned(const_cast<BYTE*>(block), kTaskMemHeader)) {
+    return false;
+  }
+#endif
+  std::uint64_t tag = 0;
+  std::memcpy(&tag, block, sizeof tag);
+  return tag == TaskMemTag(block);
+}
 
 long OutstandingTaskMemAllocations() {
   return g_outstanding_task_memory.load();

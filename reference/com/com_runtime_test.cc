@@ -962,6 +962,29 @@ TEST_F(CoTaskMemTest, AllocAndFreeAreCounted) {
   EXPECT_EQ(OutstandingTaskMemAllocations(), allocations_at_start_);
 }
 
+// The task allocator knows its own blocks (HS-006: the manager checks the
+// handler info it is handed); CoTaskMemFree of another allocator's block
+// frees it without counting it.
+TEST_F(CoTaskMemTest, KnowsItsOwnBlocks) {
+  RecordProperty("requirements", "HS-006");  // reference/SPEC.md
+  void* own = CoTaskMemAlloc(24);
+  void* grown = CoTaskMemRealloc(CoTaskMemAlloc(8), 4096);
+  void* foreign = std::malloc(24);
+  ASSERT_NE(own, nullptr);
+  ASSERT_NE(grown, nullptr);
+  ASSERT_NE(foreign, nullptr);
+  EXPECT_TRUE(syncmgr::com::IsTaskMemBlock(own));
+  EXPECT_TRUE(syncmgr::com::IsTaskMemBlock(grown));
+  EXPECT_FALSE(syncmgr::com::IsTaskMemBlock(foreign));
+  EXPECT_FALSE(syncmgr::com::IsTaskMemBlock(nullptr));
+  EXPECT_EQ(OutstandingTaskMemAllocations(), allocations_at_start_ + 2);
+  CoTaskMemFree(foreign);  // freed, not counted
+  EXPECT_EQ(OutstandingTaskMemAllocations(), allocations_at_start_ + 2);
+  CoTaskMemFree(own);
+  CoTaskMemFree(grown);
+  EXPECT_EQ(OutstandingTaskMemAllocations(), allocations_at_start_);
+}
+
 TEST_F(CoTaskMemTest, ZeroBytesGiveUniqueBlocks) {
   void* a = CoTaskMemAlloc(0);
   void* b = CoTaskMemAlloc(0);

@@ -743,6 +743,10 @@ void Session::ReadHandlerInfo() {
     Violate("HS-106", "GetHandlerInfo returned S_OK with a NULL pointer");
     return;
   }
+  if (!syncmgr::com::IsTaskMemBlock(info)) {
+    Violate("HS-006",
+            "the SYNCMGRHANDLERINFO was not allocated with CoTaskMemAlloc");
+  }
   if (info->cbSize != sizeof(SYNCMGRHANDLERINFO)) {
     Violate("HS-106", "SYNCMGRHANDLERINFO.cbSize is " +
                           std::to_string(info->cbSize) + ", not 88");

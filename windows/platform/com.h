@@ -42,6 +42,16 @@ std::string LastActivationError();
 // hook that makes allocations fail.
 long OutstandingTaskMemAllocations();
 void SetTaskMemFailureHook(std::function<bool(SIZE_T)> fail);
+// IMalloc::DidAlloc of the task allocator: whether `pv` is one of its blocks
+// (true when it cannot tell). Inline: mobsync.dll has no com.cc.
+inline bool IsTaskMemBlock(const void* pv) {
+  if (pv == nullptr) return false;
+  IMalloc* malloc = nullptr;
+  if (FAILED(CoGetMalloc(1, &malloc)) || malloc == nullptr) return true;
+  const int did = malloc->DidAlloc(const_cast<void*>(pv));
+  malloc->Release();
+  return did != 0;
+}
 
 }  // namespace syncmgr::com
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -265,6 +266,22 @@ class KeepsCallbackWithoutAddRef final : public RemembersItems {
 
  private:
   std::atomic<ISyncMgrSynchronizeCallback*> raw_{nullptr};
+};
+
+// HS-006: hands over a SYNCMGRHANDLERINFO allocated with malloc, not
+// CoTaskMemAlloc.
+class HandlerInfoFromMalloc final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE GetHandlerInfo(SYNCMGRHANDLERINFO** info) override {
+    if (info == nullptr) return E_INVALIDARG;
+    auto* block =
+        static_cast<SYNCMGRHANDLERINFO*>(std::calloc(1, sizeof **info));
+    if (block == nullptr) return E_OUTOFMEMORY;
+    block->cbSize = sizeof *block;
+    block->wszHandlerName[0] = u'M';
+    *info = block;
+    return S_OK;
+  }
 };
 
 // COM-001: a failed QueryInterface leaves *ppv as it was.
