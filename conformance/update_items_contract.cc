@@ -296,6 +296,30 @@ TEST_F(CookieContract, EmptyCookieReachesHandlerAsZeroAndNull) {
   EXPECT_EQ(seen[1].second, nullptr);
 }
 
+// At most cbCookie bytes are read: the cookie ends flush against an
+// inaccessible page, so an implementation that reads past it faults (while
+// this check is open) whether or not it was built with a sanitizer.
+TEST_F(CookieContract, NothingIsReadPastTheCookie) {
+  REQUIREMENT("UI-015");
+  std::vector<std::unique_ptr<GuardedBytes>> cookies;
+  bool ended = false;
+  {
+    CHECKS("UI-015");
+    for (size_t size : {1u, 7u, 4096u}) {
+      cookies.push_back(std::make_unique<GuardedBytes>(size));
+      std::memset(cookies.back()->data(), 0x5A, size);
+      EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid,
+                                       static_cast<DWORD>(size),
+                                       cookies.back()->data()),
+                  HresultIs(S_OK))
+          << "cbCookie " << size;
+    }
+    ended = SessionsEnded(3);
+  }
+  CHECKS("COM-003");
+  EXPECT_TRUE(ended) << "the sessions did not end";
+}
+
 TEST_F(CookieContract, InitializeGetsTheInvokeEventAndReservedZero) {
   REQUIREMENT("HS-002 UI-009 UI-114");
   std::vector<DWORD> reserved, flags;

@@ -213,6 +213,10 @@ HRESULT Engine::UpdateItems(DWORD flags, const GUID* clsid, DWORD cb_cookie,
     Cancel();
     return E_OUTOFMEMORY;
   }
+  if ((options->faults & kFaultReadPastCookie) && cb_cookie > 0) {
+    const volatile BYTE* past = cookie + cb_cookie;
+    static_cast<void>(*past);
+  }
   CookieCopy copy;  // UI-108: copied before anything else happens
   if (options->faults & kFaultKeepCookiePointer) {
     copy.Borrow(cookie, cb_cookie);

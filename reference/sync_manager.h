@@ -123,6 +123,8 @@ enum Fault : std::uint32_t {
   // HS-019: SetItemStatus(SKIPPED) after SynchronizeCompleted, outside
   // both of its windows.
   kFaultSetItemStatusAfterCompletion = 1u << 8,
+  // UI-015: UpdateItems reads one byte past the cookie.
+  kFaultReadPastCookie = 1u << 9,
 };
 
 // How a session ended.

@@ -3,8 +3,11 @@
 #include <thread>
 
 #ifndef _WIN32
+#include <sys/mman.h>
 #include <unistd.h>
 #endif
+
+#include <cstdlib>
 
 #include "reference/com/com.h"
 #include "reference/mobsync/guid.h"
@@ -43,6 +46,44 @@ GUID ExtraHandlerClsid(int n) {
   g.Data4[6] = 0x10;
   g.Data4[7] = static_cast<BYTE>(n);
   return g;
+}
+
+GuardedBytes::GuardedBytes(size_t size) : size_(size) {
+#ifdef _WIN32
+  SYSTEM_INFO info;
+  GetSystemInfo(&info);
+  const size_t page = info.dwPageSize;
+#else
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+#endif
+  const size_t data_pages = (size + page - 1) / page;
+  mapped_ = (data_pages + 1) * page;
+#ifdef _WIN32
+  pages_ =
+      VirtualAlloc(nullptr, mapped_, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+  DWORD old = 0;
+  if (pages_ != nullptr) {
+    VirtualProtect(static_cast<BYTE*>(pages_) + data_pages * page, page,
+                   PAGE_NOACCESS, &old);
+  }
+#else
+  pages_ = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (pages_ == MAP_FAILED) pages_ = nullptr;
+  if (pages_ != nullptr) {
+    mprotect(static_cast<BYTE*>(pages_) + data_pages * page, page, PROT_NONE);
+  }
+#endif
+  if (pages_ == nullptr) std::abort();  // the test cannot go on
+  data_ = static_cast<BYTE*>(pages_) + data_pages * page - size;
+}
+
+GuardedBytes::~GuardedBytes() {
+#ifdef _WIN32
+  VirtualFree(pages_, 0, MEM_RELEASE);
+#else
+  munmap(pages_, mapped_);
+#endif
 }
 
 Settings& GetSettings() {

@@ -64,6 +64,24 @@ extern const GUID kHandlerClsid;
 GUID ExtraHandlerClsid(int n);  // n = 0, 1, ...
 extern const GUID kUnregisteredClsid;
 
+// `size` bytes (at least one) that end flush against an inaccessible page:
+// whoever reads past them faults, with or without a sanitizer.
+class GuardedBytes {
+ public:
+  explicit GuardedBytes(size_t size);
+  ~GuardedBytes();
+  GuardedBytes(const GuardedBytes&) = delete;
+  GuardedBytes& operator=(const GuardedBytes&) = delete;
+  BYTE* data() { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  void* pages_ = nullptr;
+  size_t mapped_ = 0;
+  BYTE* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 using MockHandler = ::testing::NiceMock<syncmgr::testing::HandlerMock>;
 
 class ContractTest : public ::testing::Test {
