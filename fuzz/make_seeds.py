@@ -485,6 +485,14 @@ class Differential:
     """Operations of differential_fuzzer, in its encoding."""
 
     HOW = ["inline", "other_thread", "delayed"]
+    # PrepareForSync: completes S_OK, completes E_FAIL, refuses (S_FALSE).
+    PREPARE = {"ok": 0, "fails": 2, "refuses": 3}
+    KINDS = ["progress", "log_error", "delete_log_error",
+             "establish_connection", "enable_modeless",
+             "show_properties_completed", "show_error_completed",
+             "prepare_completed", "synchronize_completed"]
+    STATUSES = [0, 1, 2, 3, 4, 5, 6, 7, 0x100]
+    FROM_THREAD, MALFORMED = 5, 6  # call shapes; 0: well-formed
 
     def __init__(self):
         self.s = Input()
@@ -509,8 +517,10 @@ class Differential:
         return self
 
     def update_items(self, index, flags=2, cb=4, edge=None, null_cookie=False,
-                     init=S_OK, prepare="inline", sync="inline", items=1,
-                     cookie=b"ckie"):
+                     init=S_OK, prepare_result="ok", prepare="inline",
+                     sync="inline", items=1, calls=(), cookie=b"ckie"):
+        """items: up to two CHECKED items and a third UNCHECKED one; calls:
+        dicts of call()'s arguments, made during Synchronize."""
         self.s.integral(0, 4, 3)
         self.s.integral(0, 3, index)
         documented = flags in (0, 2, 4, 6)
@@ -529,11 +539,49 @@ class Differential:
             self.s.integral(0, 32, cb)
         self.s.boolean(null_cookie)
         self.s.pick(4, [S_OK, S_OK, S_FALSE, E_FAIL].index(init))
+        self.s.pick(4, self.PREPARE[prepare_result])
         self.s.pick(3, self.HOW.index(prepare))
         self.s.pick(3, self.HOW.index(sync))
-        self.s.integral(0, 2, items)
+        self.s.integral(0, 3, items)
+        self.s.integral(0, 3, len(calls))
+        for call in calls:
+            self.call(items, **call)
         self.s.raw(cookie)
         return self
+
+    def call(self, items, kind, shape=0, item=0, mask=0, status=3,
+             max_value=10, value=1, level=1, no_info=False, error_flags=0,
+             all_errors=False, null_text=False, enable=True, hr=S_OK,
+             count=0, null_ids=False, malformed=0):
+        """One CallbackCall (ConsumeCall in differential_fuzzer.cc)."""
+        self.s.integral(0, 8, self.KINDS.index(kind))
+        self.s.integral(0, 7, shape)
+        if items > 0:
+            self.s.integral(0, items - 1, item)
+        if kind == "progress":
+            self.s.integral(0, 15, mask)
+            self.s.pick(len(self.STATUSES), self.STATUSES.index(status))
+            self.s.integral(0, 100, max_value)
+            self.s.integral(0, max_value, value)
+        elif kind == "log_error":
+            self.s.integral(1, 3, level)
+            self.s.boolean(no_info)
+            self.s.integral(0, 7, mask)
+            self.s.integral(0, 1, error_flags)
+        elif kind == "delete_log_error":
+            self.s.boolean(all_errors)
+        elif kind == "establish_connection":
+            self.s.boolean(null_text)
+        elif kind == "enable_modeless":
+            self.s.boolean(enable)
+        elif kind == "show_error_completed":
+            self.s.pick(3, [S_OK, S_RETRYSYNC, E_FAIL].index(hr))
+            self.s.integral(0, 2, count)
+            self.s.boolean(null_ids)
+        else:
+            self.s.boolean(hr == S_OK)
+        if shape >= self.MALFORMED:
+            self.s.integral(0, 5, malformed)
 
     def update_all(self, index=0):
         self.s.integral(0, 4, 4)
@@ -546,6 +594,36 @@ class Differential:
 
 def differential_seeds():
     D = Differential
+    M = D.MALFORMED
+    documented_calls = [
+        dict(kind="progress", mask=0xF, status=3, max_value=10, value=1),
+        dict(kind="enable_modeless", enable=True),
+        dict(kind="establish_connection", null_text=True)]
+    logged_calls = [
+        dict(kind="log_error", level=3, mask=7, item=1),
+        dict(kind="delete_log_error", all_errors=True),
+        dict(kind="enable_modeless", enable=False)]
+    malformed_calls = [
+        dict(kind="progress", shape=M, malformed=1),
+        dict(kind="log_error", shape=M, malformed=0),
+        dict(kind="establish_connection", shape=M)]
+    unknown_item_calls = [
+        dict(kind="progress", shape=M, malformed=5),
+        dict(kind="log_error", shape=M, malformed=5),
+        dict(kind="progress", mask=0xC, max_value=5, value=5, item=1)]
+    thread_calls = [
+        dict(kind="log_error", shape=D.FROM_THREAD, level=2),
+        dict(kind="enable_modeless", shape=D.FROM_THREAD),
+        dict(kind="establish_connection", shape=D.FROM_THREAD)]
+    completion_calls = [
+        dict(kind="show_properties_completed"),
+        dict(kind="show_error_completed", hr=S_RETRYSYNC, count=2,
+             null_ids=True),
+        dict(kind="prepare_completed")]
+    late_calls = [
+        dict(kind="synchronize_completed"),
+        dict(kind="progress", mask=0x3, status=4),
+        dict(kind="synchronize_completed", hr=E_FAIL)]
     return {
         "registration_round_trip": D().register(0, 7).get_info(0)
         .register(0, 1, True).get_info(0).unregister(0).get_info(0)
@@ -564,9 +642,15 @@ def differential_seeds():
                                                         cookie=b"")
         .update_items(1, cb=4, null_cookie=True)
         .update_items(1, cb=32, cookie=b"x").encode(),
-        "update_items_cookie_edges_ui107": D().register(0)
-        .update_items(0, edge=0, cookie=b"").update_items(0, edge=1,
-                                                          cookie=b"")
+        # A cookie larger than what is left of the input takes all of it:
+        # one such call per seed, the last one.
+        "update_items_cookie_1mib": D().register(0)
+        .update_items(0, edge=0, cookie=b"").encode(),
+        "update_items_cookie_above_the_cap_ui107": D().register(0)
+        .update_items(0, edge=1, cookie=b"").encode(),
+        "update_items_cookie_size_max_null_ui103": D().register(0)
+        .update_items(0, edge=2, null_cookie=True, cookie=b"").encode(),
+        "update_items_cookie_size_max_ui107": D().register(0)
         .update_items(0, edge=2, cookie=b"").encode(),
         "update_items_initialize_results": D().register(0)
         .update_items(0, init=S_FALSE).update_items(0, init=E_FAIL)
@@ -574,8 +658,28 @@ def differential_seeds():
         "update_items_completions_from_threads": D().register(0)
         .update_items(0, prepare="other_thread", sync="other_thread")
         .update_items(0, prepare="delayed", sync="delayed").encode(),
+        "update_items_prepare_fails_or_refuses_hs015": D().register(0)
+        .update_items(0, prepare_result="fails", prepare="delayed")
+        .update_items(0, prepare_result="refuses")
+        .update_items(0, prepare_result="fails", prepare="other_thread")
+        .encode(),
         "update_items_no_items": D().register(0).update_items(0, items=0)
         .encode(),
+        "update_items_unchecked_item_st001": D().register(1)
+        .update_items(1, items=3).update_items(1, flags=0, items=3)
+        .encode(),
+        "update_items_documented_callback_answers": D().register(0)
+        .update_items(0, items=2, calls=documented_calls)
+        .update_items(0, items=2, calls=logged_calls).encode(),
+        "update_items_malformed_callback_calls_cb102": D().register(0)
+        .update_items(0, items=2, calls=malformed_calls)
+        .update_items(0, items=2, calls=unknown_item_calls).encode(),
+        "update_items_callback_calls_from_threads": D().register(1)
+        .update_items(1, items=1, calls=thread_calls, sync="delayed")
+        .encode(),
+        "update_items_unsolicited_completions_cb101": D().register(0)
+        .update_items(0, items=1, calls=completion_calls)
+        .update_items(0, items=1, calls=late_calls).encode(),
         "update_all_two_handlers_and_a_broken_one": D().register(0)
         .register(1).register(2).update_all().unregister(1).update_all()
         .encode(),

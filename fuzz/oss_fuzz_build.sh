@@ -28,7 +28,8 @@ ENGINE_SOURCES=(reference/sync_manager.cc reference/internal/handler_registry.cc
 HOST_SOURCES=("${ENGINE_SOURCES[@]}" reference/com/com_runtime.cc
   reference/com/internal/module_loader.cc
   reference/com/internal/class_registry.cc fuzz/internal/environment.cc
-  fuzz/internal/scripted_handler.cc)
+  fuzz/internal/scripted_handler.cc fuzz/internal/differential_rules.cc
+  fuzz/internal/guarded_buffer.cc fuzz/internal/verdict.cc)
 PLUGIN_SOURCES=(reference/plugin_entry.cc "${ENGINE_SOURCES[@]}")
 # shellcheck disable=SC2206
 flags=($CXXFLAGS -std=c++17 -I"$root" -pthread

@@ -29,6 +29,10 @@ Example (fuzz/BUILD.bazel):
 The corpus is the filegroup //corpus:<name> (corpus/<name>/), the
 dictionary //corpus:<name>.dict, and the options file, if the target has
 one, //corpus:<name>.options.
+
+syncmgr_differential_tests(): the differential fuzzer's replay binary
+against every subject of conformance/known_bad.bzl, as ordinary tests
+(fuzz/differential_subject_test.sh checks what it reports).
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
@@ -115,3 +119,51 @@ def syncmgr_fuzz_test(
         tags = ["manual"],
         **kwargs
     )
+
+def syncmgr_differential_tests(name, fuzzer, subjects, mutations, seed = 1):
+    """Defines <name>_<subject>_<profile>_test per run.
+
+    Each test runs the replay binary of `fuzzer` (its corpus and
+    regressions, then `mutations` seeded mutations) against the subject's
+    plug-in, with the subject's environment. A subject whose `documented`
+    list is not empty must be found, in the documented profile, under one
+    of those requirements. One whose list is empty must run without a
+    finding in the documented profile, its reference profile summary
+    naming one of its `ours` requirements, and must be found under one of
+    them in the strict profile.
+
+    Args:
+      name: the tests' prefix.
+      fuzzer: the syncmgr_fuzz_test target whose replay binary runs.
+      subjects: conformance/known_bad.bzl's SUBJECTS.
+      mutations: mutated inputs per run, after the corpus.
+      seed: the mutations' seed.
+    """
+    for subject_name, subject in subjects.items():
+        if subject["documented"]:
+            runs = [("documented", "documented", subject["documented"])]
+        else:
+            runs = [
+                ("documented", "none", subject["ours"]),
+                ("strict", "reference", subject["ours"]),
+            ]
+        for profile, expect, ids in runs:
+            native.sh_test(
+                name = "%s_%s_%s_test" % (name, subject_name, profile),
+                size = "medium",
+                srcs = ["//fuzz:differential_subject_test.sh"],
+                args = [
+                    "$(rootpath :%s)" % fuzzer,
+                    "$(rootpath %s)" % subject["target"],
+                    "profile=" + profile,
+                    "expect=" + expect,
+                    "ids=" + ",".join(ids),
+                    "mutations=%d" % mutations,
+                    "seed=%d" % seed,
+                ],
+                data = [
+                    ":" + fuzzer,
+                    subject["target"],
+                ],
+                env = subject["env"],
+            )

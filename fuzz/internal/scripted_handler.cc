@@ -1,5 +1,6 @@
 #include "fuzz/internal/scripted_handler.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -13,6 +14,7 @@ namespace {
 using com::ComPtr;
 
 std::atomic<long> g_live_objects{0};
+std::atomic<std::uint64_t> g_initialize_sequence{0};
 
 std::mutex g_threads_mu;
 std::vector<std::thread> g_threads;
@@ -28,11 +30,39 @@ struct Shared {
   std::mutex mu;
   std::shared_ptr<HandlerRecord> record;
   bool prepare_pending = false;
+  // PrepareForSyncCompleted(S_OK) was called since the last PrepareForSync.
+  bool prepare_ok = false;
+  // Synchronize returned S_OK or is running; its completion is to come.
+  bool synchronize_pending = false;
+  // The windows in which the manager may call SetItemStatus (HS-019): the
+  // method returned and its completion has not come yet.
+  bool prepare_window = false;
+  bool synchronize_window = false;
+  // ErrorIDs the handler passed to LogError (HS-022).
+  std::vector<GUID> logged_errors;
 };
 
-void Answered(const std::shared_ptr<Shared>& shared, HRESULT answer) {
+// `call`: HandlerRecord::Answer::call.
+void Answered(const std::shared_ptr<Shared>& shared, int call, HRESULT answer) {
   std::lock_guard lock(shared->mu);
   shared->record->completion_answers.push_back(answer);
+  shared->record->answered.push_back({call, answer});
+}
+
+// Before a PrepareForSyncCompleted(hr) call: the manager may call
+// Synchronize before the call returns.
+void PrepareCompleting(const std::shared_ptr<Shared>& shared, HRESULT hr) {
+  std::lock_guard lock(shared->mu);
+  shared->prepare_pending = false;
+  shared->prepare_window = false;
+  if (hr == S_OK) shared->prepare_ok = true;
+}
+
+// Before a SynchronizeCompleted call.
+void SynchronizeCompleting(const std::shared_ptr<Shared>& shared) {
+  std::lock_guard lock(shared->mu);
+  shared->synchronize_pending = false;
+  shared->synchronize_window = false;
 }
 
 enum class Step { kPrepare, kSynchronize, kShowError };
@@ -43,24 +73,24 @@ void CallCompletion(const std::shared_ptr<Shared>& shared,
                     HRESULT hr, const std::vector<GUID>& retry_ids,
                     ULONG retry_count, bool null_ids) {
   HRESULT answer = S_OK;
+  int call = kPrepareCompletionCall;
   switch (step) {
-    case Step::kPrepare: {
-      {
-        std::lock_guard lock(shared->mu);
-        shared->prepare_pending = false;
-      }
+    case Step::kPrepare:
+      PrepareCompleting(shared, hr);
       answer = callback->PrepareForSyncCompleted(hr);
       break;
-    }
     case Step::kSynchronize:
+      call = kSynchronizeCompletionCall;
+      SynchronizeCompleting(shared);
       answer = callback->SynchronizeCompleted(hr);
       break;
     case Step::kShowError:
+      call = kShowErrorCompletionCall;
       answer = callback->ShowErrorCompleted(
           hr, retry_count, null_ids ? nullptr : retry_ids.data());
       break;
   }
-  Answered(shared, answer);
+  Answered(shared, call, answer);
 }
 
 // Runs `completion` as the script's Completion says.
@@ -103,10 +133,11 @@ GUID ItemIdFor(const HandlerScript& script, int index) {
   return FuzzGuid(0xEE);  // never enumerated
 }
 
-// One scripted call on the callback; the answer is recorded.
+// The script's call number `index` on the callback; the answer is recorded.
 void MakeCall(const std::shared_ptr<Shared>& shared,
               ISyncMgrSynchronizeCallback* callback,
-              const HandlerScript& script, const CallbackCall& call) {
+              const HandlerScript& script, int index) {
+  const CallbackCall& call = script.calls[index];
   const GUID item = ItemIdFor(script, call.item);
   const WCHAR* text = call.null_text ? nullptr : u"scripted text";
   HRESULT answer = S_OK;
@@ -131,6 +162,10 @@ void MakeCall(const std::shared_ptr<Shared>& shared,
       info.dwSyncMgrErrorFlags = call.status;
       info.ErrorID = FuzzGuid(0x80 + (call.item & 0x3F));
       info.ItemID = item;
+      if (!call.null_struct && (call.mask & SYNCMGRLOGERROR_ERRORID)) {
+        std::lock_guard lock(shared->mu);
+        shared->logged_errors.push_back(info.ErrorID);
+      }
       answer = callback->LogError(call.level, text,
                                   call.null_struct ? nullptr : &info);
       break;
@@ -156,13 +191,15 @@ void MakeCall(const std::shared_ptr<Shared>& shared,
       break;
     }
     case CallbackCall::kPrepareForSyncCompleted:
+      PrepareCompleting(shared, call.hr);
       answer = callback->PrepareForSyncCompleted(call.hr);
       break;
     case CallbackCall::kSynchronizeCompleted:
+      SynchronizeCompleting(shared);
       answer = callback->SynchronizeCompleted(call.hr);
       break;
   }
-  Answered(shared, answer);
+  Answered(shared, index, answer);
 }
 
 class ItemEnumerator final : public com::Object<ISyncMgrEnumItems> {
@@ -269,6 +306,8 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
         (cb_cookie == 0 ||
          (cookie != nullptr && script_->expected_cookie != nullptr &&
           std::memcmp(cookie, script_->expected_cookie, cb_cookie) == 0));
+    r.initialize_sequence = ++g_initialize_sequence;
+    r.initialize_thread = std::this_thread::get_id();
     return script_->initialize;
   }
 
@@ -349,12 +388,21 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
     Entered(HandlerScript::Method::kPrepareForSync);
     {
       std::lock_guard lock(shared_->mu);
-      ++shared_->record->prepare_calls;
+      HandlerRecord& r = *shared_->record;
+      ++r.prepare_calls;
+      r.prepare_count = count;
+      r.prepare_ids.clear();
+      if (ids != nullptr) {
+        r.prepare_ids.assign(ids, ids + std::min(count, kRecordedPrepareIds));
+      }
       shared_->prepare_pending = script_->prepare == S_OK;
+      shared_->prepare_ok = false;
     }
     if (script_->prepare != S_OK) return script_->prepare;
     Complete(shared_, callback_, script_->prepare_completion, Step::kPrepare,
              script_->prepare_completion_hr);
+    std::lock_guard lock(shared_->mu);
+    shared_->prepare_window = shared_->prepare_pending;
     return S_OK;
   }
 
@@ -366,35 +414,50 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
       if (shared_->prepare_pending) {
         shared_->record->synchronize_before_prepare_completed = true;
       }
+      if (!shared_->prepare_ok) {
+        shared_->record->synchronize_without_prepare_ok = true;
+      }
+      shared_->synchronize_pending = script_->synchronize == S_OK;
     }
     if (script_->synchronize != S_OK) return script_->synchronize;
     if (callback_) {
-      for (const CallbackCall& call : script_->calls) {
-        if (call.from_thread) {
+      for (size_t i = 0; i < script_->calls.size(); ++i) {
+        const int index = static_cast<int>(i);
+        if (script_->calls[i].from_thread) {
           StartThread(
-              [shared = shared_, callback = callback_, script = script_, call] {
-                MakeCall(shared, callback.Get(), *script, call);
-              });
+              [shared = shared_, callback = callback_, script = script_,
+               index] { MakeCall(shared, callback.Get(), *script, index); });
         } else {
-          MakeCall(shared_, callback_.Get(), *script_, call);
+          MakeCall(shared_, callback_.Get(), *script_, index);
         }
       }
     }
     Complete(shared_, callback_, script_->sync_completion, Step::kSynchronize,
              script_->sync_completion_hr);
+    std::lock_guard lock(shared_->mu);
+    shared_->synchronize_window = shared_->synchronize_pending;
     return S_OK;
   }
 
-  HRESULT STDMETHODCALLTYPE SetItemStatus(REFGUID, DWORD) override {
+  HRESULT STDMETHODCALLTYPE SetItemStatus(REFGUID, DWORD status) override {
     std::lock_guard lock(shared_->mu);
-    ++shared_->record->set_item_status_calls;
+    HandlerRecord& r = *shared_->record;
+    ++r.set_item_status_calls;
+    if (!shared_->prepare_window && !shared_->synchronize_window) {
+      r.set_item_status_outside_windows = true;
+    }
+    if (status != SYNCMGRSTATUS_SKIPPED) r.set_item_status_not_skipped = true;
     return script_->set_item_status;
   }
 
-  HRESULT STDMETHODCALLTYPE ShowError(HWND, REFGUID) override {
+  HRESULT STDMETHODCALLTYPE ShowError(HWND, REFGUID error_id) override {
     {
       std::lock_guard lock(shared_->mu);
       ++shared_->record->show_error_calls;
+      const auto& logged = shared_->logged_errors;
+      if (std::find(logged.begin(), logged.end(), error_id) == logged.end()) {
+        shared_->record->show_error_unlogged = true;
+      }
     }
     if (script_->show_error != S_OK) return script_->show_error;
     std::vector<GUID> ids;
@@ -495,6 +558,8 @@ void JoinHandlerThreads() {
 long LiveHandlerObjects() {
   return g_live_objects.load(std::memory_order_relaxed);
 }
+
+std::uint64_t InitializeSequence() { return g_initialize_sequence.load(); }
 
 SYNCMGRITEM MakeItem(const GUID& id, DWORD state) {
   SYNCMGRITEM item;

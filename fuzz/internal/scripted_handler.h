@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "reference/com/object.h"
@@ -149,6 +150,10 @@ struct HandlerScript {
 // whichever thread the manager calls it on); read after the session ended.
 struct HandlerRecord {
   int initialize_calls = 0;
+  // InitializeSequence() when Initialize last returned (0: never), and the
+  // thread it ran on.
+  std::uint64_t initialize_sequence = 0;
+  std::thread::id initialize_thread;
   DWORD reserved = 0;
   DWORD flags = 0;
   DWORD cb_cookie = 0;
@@ -161,16 +166,47 @@ struct HandlerRecord {
   int prepare_calls = 0;
   int synchronize_calls = 0;
   int show_error_calls = 0;
+  // ShowError came for an ErrorID the handler never passed to LogError.
+  bool show_error_unlogged = false;
   int set_item_status_calls = 0;
+  // SetItemStatus came outside both of its windows (PrepareForSync's return
+  // to PrepareForSyncCompleted, Synchronize's return to
+  // SynchronizeCompleted), or with a status other than SKIPPED.
+  bool set_item_status_outside_windows = false;
+  bool set_item_status_not_skipped = false;
   // Synchronize came while a PrepareForSync completion was still to come.
   bool synchronize_before_prepare_completed = false;
+  // Synchronize came although no PrepareForSyncCompleted(S_OK) was called
+  // since the last PrepareForSync (or PrepareForSync was never called).
+  bool synchronize_without_prepare_ok = false;
+  // The number of item IDs the last PrepareForSync got, and the first
+  // kRecordedPrepareIds of them.
+  ULONG prepare_count = 0;
+  std::vector<GUID> prepare_ids;
   bool callback_set = false;    // SetProgressCallback(non-NULL)
   bool callback_reset = false;  // SetProgressCallback(NULL) after it
   bool destroyed = false;
   bool destroyed_without_reset = false;  // given a callback, never reset
   // The manager's answers to completion calls, in order.
   std::vector<HRESULT> completion_answers;
+  // The same answers, each with what it answered: an index into the
+  // script's calls, or one of the k...CompletionCall values. Answers from
+  // other threads are in the order they came.
+  struct Answer {
+    int call = 0;
+    HRESULT hr = S_OK;
+  };
+  std::vector<Answer> answered;
 };
+
+// HandlerRecord::Answer::call of the completions the script's Completion
+// kinds make (as opposed to the script's `calls`).
+inline constexpr int kPrepareCompletionCall = -1;
+inline constexpr int kSynchronizeCompletionCall = -2;
+inline constexpr int kShowErrorCompletionCall = -3;
+
+// PrepareForSync's item IDs kept in a record.
+inline constexpr ULONG kRecordedPrepareIds = 64;
 
 // Larger cookies are compared in Initialize but not copied into records:
 // copying megabytes per input would dominate the fuzzers' speed.
@@ -183,6 +219,11 @@ void JoinHandlerThreads();
 // Live handler and enumerator objects of this module, and handler objects
 // created since the start (all classes).
 long LiveHandlerObjects();
+
+// How many times any handler's Initialize has returned so far: a fuzzer
+// that reads it when a call returns learns, from a record's
+// initialize_sequence, whether Initialize returned inside that call.
+std::uint64_t InitializeSequence();
 
 class HandlerClass {
  public:
