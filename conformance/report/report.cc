@@ -93,8 +93,31 @@ bool WriteFile(const std::filesystem::path& path, const std::string& text,
   return true;
 }
 
-json TallyJson(const Tally& t) {
-  return {{"verdict", t.verdict_passed ? "PASS" : "FAIL"},
+// A profile's verdict: PASS, FAIL, or NOT RUN when nothing in it was
+// observed (no pass, no failure): not a pass, and not a fault of the subject.
+std::string Verdict(const Tally& t, int unattributed_failures = 0) {
+  if (t.verdict_passed) return "PASS";
+  if (t.failed == 0 && t.passed == 0 && unattributed_failures == 0) {
+    return "NOT RUN";
+  }
+  return "FAIL";
+}
+
+std::string Verdict(const Report& report) {
+  if (report.verdict_passed) return "PASS";
+  const bool failed =
+      Verdict(report.documented, report.unattributed_failures) == "FAIL" ||
+      (report.strict && Verdict(report.reference) == "FAIL");
+  return failed ? "FAIL" : "NOT RUN";
+}
+
+// The CSS class of a verdict's badge.
+std::string VerdictClass(const std::string& verdict) {
+  return verdict == "NOT RUN" ? "vNOTRUN" : "v" + verdict;
+}
+
+json TallyJson(const Tally& t, int unattributed_failures = 0) {
+  return {{"verdict", Verdict(t, unattributed_failures)},
           {"counts",
            {{"passed", t.passed},
             {"failed", t.failed},
@@ -140,10 +163,11 @@ std::string ToJson(const Report& report) {
   json doc = {{"tool", report.tool},
               {"subject", report.subject},
               {"started", report.started},
-              {"verdict", report.verdict_passed ? "PASS" : "FAIL"},
+              {"verdict", Verdict(report)},
               {"profile", report.strict ? "strict" : "documented"},
               {"verdicts",
-               {{"documented", TallyJson(report.documented)},
+               {{"documented",
+                 TallyJson(report.documented, report.unattributed_failures)},
                 {"reference", TallyJson(report.reference)}}},
               {"notes", report.notes},
               {"counts",
@@ -271,8 +295,6 @@ const char* StatusClass(Status status) {
   }
 }
 
-std::string Verdict(bool passed) { return passed ? "PASS" : "FAIL"; }
-
 // The failures of one profile, each with its rule, what was expected and
 // observed, the call trace and the command that reruns it.
 void HtmlFailures(std::ostringstream& h, const Report& report,
@@ -321,14 +343,18 @@ std::string TallyLine(const Tally& t) {
 
 std::string ToHtml(const Report& report) {
   std::ostringstream h;
-  const std::string verdict = Verdict(report.verdict_passed);
+  const std::string verdict = Verdict(report);
+  const std::string documented =
+      Verdict(report.documented, report.unattributed_failures);
+  const std::string reference = Verdict(report.reference);
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
     << "<title>" << EscapeXml(report.tool) << ": " << verdict << "</title>\n"
     << "<style>\n"
        "body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;"
        "color:#222}\n"
        ".v{padding:.1em .5em;border-radius:.3em;color:#fff}\n"
-       ".vPASS{background:#2a7d2a}.vFAIL{background:#b22222}\n"
+       ".vPASS{background:#2a7d2a}.vFAIL{background:#b22222}"
+       ".vNOTRUN{background:#777}\n"
        "table{border-collapse:collapse;width:100%;margin-bottom:1.5em}\n"
        "td,th{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;"
        "text-align:left}\n"
@@ -342,20 +368,19 @@ std::string ToHtml(const Report& report) {
        "white-space:pre-wrap}\n"
        "code{font-size:90%}\n"
        "</style></head><body>\n";
-  h << "<h1>" << EscapeXml(report.tool) << " <span class=\"v v" << verdict
-    << "\">" << verdict << "</span></h1>\n";
+  h << "<h1>" << EscapeXml(report.tool) << " <span class=\"v "
+    << VerdictClass(verdict) << "\">" << verdict << "</span></h1>\n";
   h << "<table><tr><th>Verdict</th><th></th><th>Requirements</th></tr>\n"
     << "<tr><td>Documented contract (Microsoft's pages: MUST, SHOULD)"
     << (report.strict ? "" : ", decides the result") << "</td><td><span "
-    << "class=\"v v" << Verdict(report.documented.verdict_passed) << "\">"
-    << Verdict(report.documented.verdict_passed) << "</span></td><td>"
-    << TallyLine(report.documented) << "</td></tr>\n"
+    << "class=\"v " << VerdictClass(documented) << "\">" << documented
+    << "</span></td><td>" << TallyLine(report.documented) << "</td></tr>\n"
     << "<tr><td>Reference profile (this project's decisions, OURS)"
     << (report.strict ? ", decides the result too (--profile=strict)"
                       : ", reported only")
-    << "</td><td><span class=\"v v" << Verdict(report.reference.verdict_passed)
-    << "\">" << Verdict(report.reference.verdict_passed) << "</span></td><td>"
-    << TallyLine(report.reference) << "</td></tr></table>\n";
+    << "</td><td><span class=\"v " << VerdictClass(reference) << "\">"
+    << reference << "</span></td><td>" << TallyLine(report.reference)
+    << "</td></tr></table>\n";
   h << "<p><b>Subject:</b> <code>" << EscapeXml(report.subject)
     << "</code><br><b>Started:</b> " << EscapeXml(report.started) << "</p>\n";
   for (const std::string& note : report.notes) {
@@ -693,14 +718,15 @@ bool WriteReports(const Report& report, const std::string& dir,
 
 std::string Summary(const Report& report) {
   std::ostringstream s;
-  s << report.tool << ": " << Verdict(report.verdict_passed)
+  s << report.tool << ": " << Verdict(report)
     << (report.strict ? " (strict: both profiles decide)"
                       : " (the documented contract decides)")
-    << "\n  documented contract: " << Verdict(report.documented.verdict_passed)
-    << " (" << TallyLine(report.documented) << ")\n"
+    << "\n  documented contract: "
+    << Verdict(report.documented, report.unattributed_failures) << " ("
+    << TallyLine(report.documented) << ")\n"
     << "  reference profile (OURS" << (report.strict ? "" : ", not gating")
-    << "): " << Verdict(report.reference.verdict_passed) << " ("
-    << TallyLine(report.reference) << ")\n";
+    << "): " << Verdict(report.reference) << " (" << TallyLine(report.reference)
+    << ")\n";
   for (Profile profile : {Profile::kDocumented, Profile::kReference}) {
     for (const RequirementResult& r : report.requirements) {
       if (ProfileOf(r.requirement) != profile) continue;

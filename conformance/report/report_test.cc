@@ -257,6 +257,42 @@ TEST(BuildReport, TwoProfilesTwoVerdicts) {
   EXPECT_THAT(Summary(report), HasSubstr("  FAIL AA-001"));
 }
 
+// A profile in which nothing was observed is NOT RUN: neither a pass (it
+// does not gate as one) nor a failure of the subject.
+TEST(BuildReport, ProfileWithNothingObservedIsNotRun) {
+  std::vector<Requirement> spec = Spec();
+  spec[1].level = "OURS";  // AA-002
+  const std::vector<Check> checks = {
+      MakeCheck("T.Doc", {"AA-001"}, Check::Result::kPassed),
+      MakeCheck("T.Ours", {"AA-002"}, Check::Result::kSkipped, "not reached")};
+  const auto written = [](const Report& report, const char* name) {
+    const std::string dir = TempDir(name);
+    std::string error;
+    EXPECT_TRUE(WriteReports(report, dir, &error)) << error;
+    std::ifstream json_file(dir + "/report.json");
+    std::stringstream html;
+    html << std::ifstream(dir + "/report.html").rdbuf();
+    return std::make_pair(nlohmann::json::parse(json_file), html.str());
+  };
+  Report report = BuildReport("certify", "h.so", spec, checks, {});
+  EXPECT_TRUE(report.verdict_passed);
+  EXPECT_FALSE(report.reference.verdict_passed);
+  EXPECT_THAT(Summary(report), HasSubstr("documented contract: PASS"));
+  EXPECT_THAT(Summary(report), HasSubstr("not gating): NOT RUN"));
+  auto [doc, html] = written(report, "not_run");
+  EXPECT_EQ(doc["verdicts"]["reference"]["verdict"], "NOT RUN");
+  EXPECT_EQ(doc["verdicts"]["documented"]["verdict"], "PASS");
+  EXPECT_THAT(html, HasSubstr("vNOTRUN"));
+  // Strict, the unobserved profile keeps the run from passing, as NOT RUN.
+  report = BuildReport("certify", "h.so", spec, checks, {}, /*strict=*/true);
+  EXPECT_FALSE(report.verdict_passed);
+  EXPECT_EQ(written(report, "not_run_strict").first["verdict"], "NOT RUN");
+  // Nothing at all: NOT RUN, not FAIL.
+  report = BuildReport("certify", "h.so", spec, {}, {});
+  EXPECT_FALSE(report.verdict_passed);
+  EXPECT_THAT(Summary(report), HasSubstr("certify: NOT RUN"));
+}
+
 // A requirement only checks marked not applicable: "not applicable", never
 // "passed"; one check that observed it decides.
 TEST(BuildReport, NotApplicableOnlyWithoutAnObservation) {
