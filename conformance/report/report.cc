@@ -11,6 +11,14 @@
 namespace syncmgr::conformance {
 namespace {
 
+// How much of one check's text the HTML and JUnit reports and the terminal
+// show; report.json always holds all of it.
+constexpr size_t kHtmlTextBytes = 16 * 1024;
+constexpr size_t kJUnitTextBytes = 64 * 1024;
+// Failed checks shown per requirement in HTML and in the terminal.
+constexpr size_t kHtmlChecksPerRequirement = 5;
+constexpr size_t kTerminalChecksPerRequirement = 3;
+
 using nlohmann::json;
 
 bool Contains(const std::vector<std::string>& list, const std::string& s) {
@@ -267,13 +275,16 @@ std::string ToJUnit(const Report& report) {
       << EscapeXml(Join(c.requirements, " ")) << "\"/></properties>\n";
     if (IsFailure(c.result)) {
       x << "      <failure message=\"" << EscapeXml(CheckResultName(c.result))
-        << "\">" << EscapeXml(c.message) << "</failure>\n";
+        << "\">" << EscapeXml(Abridge(c.message, kJUnitTextBytes))
+        << "</failure>\n";
     } else if (c.result == Check::Result::kSkipped ||
                c.result == Check::Result::kNotApplicable) {
-      x << "      <skipped message=\"" << EscapeXml(c.message) << "\"/>\n";
+      x << "      <skipped message=\""
+        << EscapeXml(Abridge(c.message, kJUnitTextBytes)) << "\"/>\n";
     }
     if (!c.evidence.empty()) {
-      x << "      <system-out>" << EscapeXml(c.evidence) << "</system-out>\n";
+      x << "      <system-out>"
+        << EscapeXml(Abridge(c.evidence, kJUnitTextBytes)) << "</system-out>\n";
     }
     x << "    </testcase>\n";
   }
@@ -294,6 +305,44 @@ const char* StatusClass(Status status) {
       return "none";
   }
 }
+
+}  // namespace
+
+std::string Abridge(const std::string& text, size_t max_bytes) {
+  // Runs of one line repeated become that line once, with its count.
+  std::string folded;
+  std::istringstream lines(text);
+  std::string line, previous;
+  size_t repeats = 0;
+  const auto flush = [&] {
+    if (repeats == 0) return;
+    folded += previous;
+    if (repeats > 1) folded += "  [repeated " + std::to_string(repeats) + "x]";
+    folded += "\n";
+  };
+  while (std::getline(lines, line)) {
+    if (repeats > 0 && line == previous) {
+      ++repeats;
+      continue;
+    }
+    flush();
+    previous = line;
+    repeats = 1;
+  }
+  flush();
+  if (!text.empty() && text.back() != '\n' && !folded.empty()) {
+    folded.pop_back();
+  }
+  if (folded.size() <= max_bytes) return folded;
+  // The beginning and the end, which say what happened first and last.
+  const size_t head = max_bytes * 2 / 3, tail = max_bytes - head;
+  return folded.substr(0, head) + "\n[... " +
+         std::to_string(folded.size() - head - tail) +
+         " bytes left out; report.json has the full text ...]\n" +
+         folded.substr(folded.size() - tail);
+}
+
+namespace {
 
 // The failures of one profile, each with its rule, what was expected and
 // observed, the call trace and the command that reruns it.
@@ -316,17 +365,23 @@ void HtmlFailures(std::ostringstream& h, const Report& report,
       << "\">" << EscapeXml(r.requirement.id) << "</a> ("
       << EscapeXml(r.requirement.level) << ") " << EscapeXml(r.requirement.text)
       << "</h3>\n";
-    for (size_t index : r.failed_checks) {
-      const Check& c = report.checks[index];
+    for (size_t i = 0; i < r.failed_checks.size(); ++i) {
+      if (i == kHtmlChecksPerRequirement) {
+        h << "<p>... and " << r.failed_checks.size() - i
+          << " more failed checks of this requirement in report.json.</p>\n";
+        break;
+      }
+      const Check& c = report.checks[r.failed_checks[i]];
       h << "<p><b>" << EscapeXml(c.name) << "</b> ("
-        << CheckResultName(c.result) << ")</p>\n<pre>" << EscapeXml(c.message)
-        << "</pre>\n";
+        << CheckResultName(c.result) << ")</p>\n<pre>"
+        << EscapeXml(Abridge(c.message, kHtmlTextBytes)) << "</pre>\n";
       if (!c.rerun.empty()) {
         h << "<p>Rerun: <code>" << EscapeXml(c.rerun) << "</code></p>\n";
       }
       if (!c.evidence.empty()) {
         h << "<details><summary>Call trace</summary><pre>"
-          << EscapeXml(c.evidence) << "</pre></details>\n";
+          << EscapeXml(Abridge(c.evidence, kHtmlTextBytes))
+          << "</pre></details>\n";
       }
     }
     h << "</div>\n";
@@ -733,12 +788,17 @@ std::string Summary(const Report& report) {
       if (r.status == Status::kFailed) {
         s << (profile == Profile::kDocumented ? "  FAIL " : "  DIFFERS (OURS) ")
           << r.requirement.id << " " << r.requirement.text << "\n";
-        for (size_t index : r.failed_checks) {
-          const Check& c = report.checks[index];
+        for (size_t i = 0; i < r.failed_checks.size(); ++i) {
+          if (i == kTerminalChecksPerRequirement) {
+            s << "       ... and " << r.failed_checks.size() - i
+              << " more failed checks (see the report)\n";
+            break;
+          }
+          const Check& c = report.checks[r.failed_checks[i]];
           s << "       " << c.name << " (" << CheckResultName(c.result)
             << "):\n";
           // Enough of the message for expected vs. actual.
-          std::istringstream lines(c.message);
+          std::istringstream lines(Abridge(c.message, kHtmlTextBytes));
           int shown = 0;
           for (std::string line; std::getline(lines, line) && shown < 8;
                ++shown) {

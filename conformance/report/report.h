@@ -30,6 +30,7 @@
 #ifndef SYNCMGR_CONFORMANCE_REPORT_REPORT_H_
 #define SYNCMGR_CONFORMANCE_REPORT_REPORT_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,13 @@ bool WriteReports(const Report& report, const std::string& dir,
 // A few lines for the terminal: both verdicts, counts, and each failed
 // requirement with its failures.
 std::string Summary(const Report& report);
+
+// `text` for a reader: each run of one line repeated becomes that line once
+// with "[repeated Nx]"; if it is still longer than `max_bytes`, its
+// beginning and end with a note of how much was left out. The HTML and
+// JUnit reports and the terminal show checks' texts abridged so; the JSON
+// report keeps them whole.
+std::string Abridge(const std::string& text, size_t max_bytes);
 
 }  // namespace syncmgr::conformance
 

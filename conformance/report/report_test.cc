@@ -108,6 +108,45 @@ TEST(BuildReport, VerdictPassesWithOnlyWaivedFailures) {
   EXPECT_FALSE(BuildReport("certify", "h.so", Spec(), {}, {}).verdict_passed);
 }
 
+TEST(Abridge, FoldsRepeatedLinesAndKeepsBothEnds) {
+  EXPECT_EQ(Abridge("a\nb", 100), "a\nb");
+  EXPECT_EQ(Abridge("a\nb\n", 100), "a\nb\n");
+  EXPECT_EQ(Abridge("x\nx\nx\ny\n", 100), "x  [repeated 3x]\ny\n");
+  std::string big;
+  for (int i = 0; i < 1000; ++i) big += "line " + std::to_string(i) + "\n";
+  const std::string cut = Abridge(big, 300);
+  EXPECT_LT(cut.size(), 400u);
+  EXPECT_THAT(cut, HasSubstr("line 0\n"));
+  EXPECT_THAT(cut, HasSubstr("line 999\n"));
+  EXPECT_THAT(cut, HasSubstr("bytes left out; report.json has the full text"));
+}
+
+// A handler that repeats one violation thousands of times gets a report.html
+// of bounded size; report.json keeps every byte.
+TEST(WriteReports, HtmlStaysSmallForHugeChecks) {
+  std::string message;
+  for (int i = 0; i < 20000; ++i) {
+    message += "Progress: E_INVALIDARG " + std::to_string(i) + "\n";
+  }
+  std::vector<Check> checks;
+  for (int i = 0; i < 40; ++i) {
+    checks.push_back(MakeCheck(("T.Fail" + std::to_string(i)).c_str(),
+                               {"AA-001"}, Check::Result::kFailed,
+                               message.c_str()));
+    checks.back().evidence = message;
+  }
+  const Report report = BuildReport("certify", "h.so", Spec(), checks, {});
+  const std::string dir = TempDir("huge");
+  std::string error;
+  ASSERT_TRUE(WriteReports(report, dir, &error)) << error;
+  EXPECT_LT(std::filesystem::file_size(dir + "/report.html"), 256u * 1024);
+  EXPECT_GT(std::filesystem::file_size(dir + "/report.json"),
+            40u * message.size());
+  const std::string summary = Summary(report);
+  EXPECT_LT(summary.size(), 8u * 1024);
+  EXPECT_THAT(summary, HasSubstr("and 37 more failed checks"));
+}
+
 TEST(LoadWaivers, ReadsTargetsAndReasons) {
   const std::string dir = TempDir("waivers_ok");
   std::ofstream(dir + "/w.txt") << "# known failures\n\n"
