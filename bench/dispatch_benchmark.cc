@@ -1,4 +1,4 @@
-// The cost of the reference Sync Manager's dispatch (issue 8), each figure
+// The cost of the reference Sync Manager's dispatch, each figure
 // beside the baseline it is read against (bench/README.md):
 //
 //   BM_UpdateItemsSync         vs BM_VirtualCalls (as many plain virtual

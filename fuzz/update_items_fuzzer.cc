@@ -1,6 +1,6 @@
 // update_items_fuzzer: one UpdateItems call per input into the linked-in
 // reference (synchronous mode) with a recording handler, against an exact
-// oracle (reference/SPEC.md UI-102 ... UI-113, MOBSYNC-FACTS §9).
+// oracle (reference/SPEC.md UI-102 ... UI-113; docs/api-facts.md#open-points).
 //
 // The input chooses, in this order (FuzzedDataProvider: numbers from the
 // end of the input, byte strings from the front):

@@ -167,19 +167,11 @@ EOF
     mount --rbind /dev "$CHROOT/dev" &&
     mount --make-rslave "$CHROOT/dev" || return
 
-  # The checkout as a user gets it (committed work only), and shared/ beside
-  # it when there is one, as CI has it.
+  # The checkout as a user gets it (committed work only) and nothing else:
+  # the quick start needs no file from outside the repository.
   mkdir -p "$CHROOT/root/work"
   git clone -q "$ROOT" "$CHROOT/root/work/main" || return
-  local shared=""
-  if [[ -d "$ROOT/../shared" ]]; then
-    shared="$ROOT/../shared"
-  elif [[ -d /work/shared ]]; then
-    shared=/work/shared
-  fi
-  if [[ -n "$shared" ]]; then cp -r "$shared" "$CHROOT/root/work/shared"; fi
   echo "checkout: $(git -C "$CHROOT/root/work/main" log -1 --format='%h %s')"
-  echo "shared:   ${shared:-none}"
 }
 step "prepare chroot" prepare || {
   report

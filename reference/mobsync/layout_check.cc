@@ -1,6 +1,6 @@
 // Compile-time proof that reference/mobsync has 64-bit Windows' layouts and
 // values. Every number below was measured on Windows x64 (MinGW-w64 headers
-// run under Wine) or read from the SDK header, as MOBSYNC-FACTS §4-§6 record;
+// run under Wine) or read from the SDK header, as docs/api-facts.md records;
 // none was copied from our own header. The fidelity test
 // (reference/mobsync/fidelity) re-checks them against the real header at run
 // time.
@@ -16,7 +16,7 @@ namespace {
 #define CHECK_OFFSET(type, field, offset) \
   static_assert(offsetof(type, field) == (offset), #type "." #field " offset")
 
-// §1.1 base types.
+// Base types (docs/api-facts.md#base-types).
 CHECK_SIZE(BYTE, 1, 1);
 CHECK_SIZE(WORD, 2, 2);
 CHECK_SIZE(DWORD, 4, 4);
@@ -41,7 +41,7 @@ CHECK_OFFSET(GUID, Data4, 8);
 CHECK_OFFSET(FILETIME, dwLowDateTime, 0);
 CHECK_OFFSET(FILETIME, dwHighDateTime, 4);
 
-// §4: enums are 32-bit.
+// Enums are 32-bit (docs/api-facts.md#base-types).
 CHECK_SIZE(SYNCMGRFLAG, 4, 4);
 CHECK_SIZE(SYNCMGRHANDLERFLAGS, 4, 4);
 CHECK_SIZE(SYNCMGRSTATUS, 4, 4);
@@ -52,7 +52,7 @@ CHECK_SIZE(SYNCMGRINVOKEFLAGS, 4, 4);
 CHECK_SIZE(SYNCMGRREGISTERFLAGS, 4, 4);
 CHECK_SIZE(SYNCMGRITEMSTATE, 4, 4);
 
-// §5.1 SYNCMGRITEM.
+// SYNCMGRITEM (docs/api-facts.md#syncmgritem).
 CHECK_SIZE(SYNCMGRITEM, 304, 8);
 CHECK_OFFSET(SYNCMGRITEM, cbSize, 0);
 CHECK_OFFSET(SYNCMGRITEM, dwFlags, 4);
@@ -63,7 +63,7 @@ CHECK_OFFSET(SYNCMGRITEM, wszItemName, 40);
 CHECK_OFFSET(SYNCMGRITEM, ftLastUpdate, 296);
 static_assert(sizeof(SYNCMGRITEM::wszItemName) == 256, "128 WCHARs");
 
-// §5.2 SYNCMGRHANDLERINFO.
+// SYNCMGRHANDLERINFO (docs/api-facts.md#syncmgrhandlerinfo).
 CHECK_SIZE(SYNCMGRHANDLERINFO, 88, 8);
 CHECK_OFFSET(SYNCMGRHANDLERINFO, cbSize, 0);
 CHECK_OFFSET(SYNCMGRHANDLERINFO, hIcon, 8);
@@ -71,7 +71,7 @@ CHECK_OFFSET(SYNCMGRHANDLERINFO, SyncMgrHandlerFlags, 16);
 CHECK_OFFSET(SYNCMGRHANDLERINFO, wszHandlerName, 20);
 static_assert(sizeof(SYNCMGRHANDLERINFO::wszHandlerName) == 64, "32 WCHARs");
 
-// §5.3 SYNCMGRPROGRESSITEM.
+// SYNCMGRPROGRESSITEM (docs/api-facts.md#syncmgrprogressitem).
 CHECK_SIZE(SYNCMGRPROGRESSITEM, 32, 8);
 CHECK_OFFSET(SYNCMGRPROGRESSITEM, cbSize, 0);
 CHECK_OFFSET(SYNCMGRPROGRESSITEM, mask, 4);
@@ -80,7 +80,7 @@ CHECK_OFFSET(SYNCMGRPROGRESSITEM, dwStatusType, 16);
 CHECK_OFFSET(SYNCMGRPROGRESSITEM, iProgValue, 20);
 CHECK_OFFSET(SYNCMGRPROGRESSITEM, iMaxValue, 24);
 
-// §5.4 SYNCMGRLOGERRORINFO.
+// SYNCMGRLOGERRORINFO (docs/api-facts.md#syncmgrlogerrorinfo).
 CHECK_SIZE(SYNCMGRLOGERRORINFO, 44, 4);
 CHECK_OFFSET(SYNCMGRLOGERRORINFO, cbSize, 0);
 CHECK_OFFSET(SYNCMGRLOGERRORINFO, mask, 4);
@@ -88,7 +88,7 @@ CHECK_OFFSET(SYNCMGRLOGERRORINFO, dwSyncMgrErrorFlags, 8);
 CHECK_OFFSET(SYNCMGRLOGERRORINFO, ErrorID, 12);
 CHECK_OFFSET(SYNCMGRLOGERRORINFO, ItemID, 28);
 
-// §5.5 RFCDLGPARAMW/A.
+// RFCDLGPARAMW/A (docs/api-facts.md#rfcdlgparamw-and-rfcdlgparama).
 CHECK_SIZE(RFCDLGPARAMW, 104, 8);
 CHECK_OFFSET(RFCDLGPARAMW, dwFlags, 0);
 CHECK_OFFSET(RFCDLGPARAMW, pszFilename, 8);
@@ -97,7 +97,7 @@ CHECK_OFFSET(RFCDLGPARAMW, pfnCallBack, 88);
 CHECK_OFFSET(RFCDLGPARAMW, lCallerData, 96);
 CHECK_SIZE(RFCDLGPARAMA, 104, 8);
 
-// §4 values.
+// Values (docs/api-facts.md#constants).
 static_assert(SYNCMGRINVOKE_STARTSYNC == 0x2 && SYNCMGRINVOKE_MINIMIZED == 0x4);
 static_assert(SYNCMGRFLAG_CONNECT == 0x1 &&
               SYNCMGRFLAG_PENDINGDISCONNECT == 0x2 &&
@@ -135,7 +135,7 @@ static_assert(SYNCMGRREGISTERFLAG_CONNECT == 1 &&
               SYNCMGRREGISTERFLAG_IDLE == 4 && SYNCMGRREGISTERFLAGS_MASK == 7);
 static_assert(MAX_SYNCMGRHANDLERNAME == 32 && MAX_SYNCMGRITEMNAME == 128);
 
-// §6 HRESULTs.
+// HRESULTs (docs/api-facts.md#hresults).
 constexpr HRESULT H(unsigned v) { return static_cast<HRESULT>(v); }
 static_assert(S_SYNCMGR_MISSINGITEMS == H(0x00040201));
 static_assert(S_SYNCMGR_RETRYSYNC == H(0x00040202));
@@ -155,7 +155,8 @@ static_assert(E_INVALIDARG ==
               HRESULT_FROM_WIN32(87));  // ERROR_INVALID_PARAMETER
 static_assert(SUCCEEDED(S_SYNCMGR_CANCELALL) && FAILED(E_FAIL));
 
-// §2 GUIDs: first field of each, the rest checked in mobsync_test.cc.
+// GUIDs (docs/api-facts.md#guids): first field of each, the rest checked in
+// mobsync_test.cc.
 static_assert(CLSID_SyncMgr.Data1 == 0x6295DF27);
 static_assert(IID_ISyncMgrEnumItems.Data1 == 0x6295DF2A);
 static_assert(IID_ISyncMgrSynchronizeInvoke.Data1 == 0x6295DF2C);
@@ -163,7 +164,7 @@ static_assert(IID_ISyncMgrSynchronize.Data1 == 0x6295DF40);
 static_assert(IID_ISyncMgrSynchronizeCallback.Data1 == 0x6295DF41);
 static_assert(IID_ISyncMgrRegister.Data1 == 0x6295DF42);
 
-// §3: interfaces are nothing but a vtable pointer.
+// Interfaces are nothing but a vtable pointer (docs/api-facts.md#vtables).
 static_assert(sizeof(IUnknown) == sizeof(void*));
 static_assert(sizeof(ISyncMgrSynchronizeInvoke) == sizeof(void*));
 static_assert(sizeof(ISyncMgrSynchronize) == sizeof(void*));

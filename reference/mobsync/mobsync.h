@@ -2,11 +2,11 @@
 //
 // Every type, constant, GUID and interface of Windows' mobsync.h (the
 // Synchronization Manager), with 64-bit Windows' sizes, layouts, values and
-// vtable slot orders, for Linux x86-64. Where MinGW-w64's header and the
-// Windows SDK's differ, the SDK wins (MOBSYNC-FACTS §4): e.g.
-// SYNCMGRHANDLERFLAG_MASK is 0x0F and SYNCMGRITEM_ITEMFLAGMASK 0x7F. Method
-// signatures follow the SDK (const input pointers); the ABI is the same as
-// MinGW's.
+// vtable slot orders, for Linux x86-64 (docs/api-facts.md). Where MinGW-w64's
+// header and the Windows SDK's differ, the SDK wins
+// (docs/api-facts.md#header-differences): e.g. SYNCMGRHANDLERFLAG_MASK is
+// 0x0F and SYNCMGRITEM_ITEMFLAGMASK 0x7F. Method signatures follow the SDK
+// (const input pointers); the ABI is the same as MinGW's.
 //
 // Example (a registered application asking for an update of its items):
 //   ISyncMgrSynchronizeInvoke* invoke = nullptr;
@@ -29,7 +29,7 @@
 
 #include "reference/mobsync/windows_types.h"
 
-// ---- GUIDs (MOBSYNC-FACTS §2) ----
+// ---- GUIDs (docs/api-facts.md#guids) ----
 DEFINE_GUID(CLSID_SyncMgr, 0x6295df27, 0x35ee, 0x11d1, 0x87, 0x07, 0x00, 0xc0,
             0x4f, 0xd9, 0x33, 0x27);
 DEFINE_GUID(IID_ISyncMgrEnumItems, 0x6295df2a, 0x35ee, 0x11d1, 0x87, 0x07, 0x00,
@@ -43,13 +43,13 @@ DEFINE_GUID(IID_ISyncMgrSynchronizeCallback, 0x6295df41, 0x35ee, 0x11d1, 0x87,
 DEFINE_GUID(IID_ISyncMgrRegister, 0x6295df42, 0x35ee, 0x11d1, 0x87, 0x07, 0x00,
             0xc0, 0x4f, 0xd9, 0x33, 0x27);
 
-// ---- typedefs (§1.2) ----
+// ---- typedefs (docs/api-facts.md#base-types) ----
 using SYNCMGRITEMID = GUID;
 using REFSYNCMGRITEMID = REFGUID;
 using SYNCMGRERRORID = GUID;
 using REFSYNCMGRERRORID = REFGUID;
 
-// ---- Sync-Manager success codes (§6.1) ----
+// ---- Sync-Manager success codes (docs/api-facts.md#hresults) ----
 #define S_SYNCMGR_MISSINGITEMS \
   MAKE_SCODE(SEVERITY_SUCCESS, FACILITY_ITF, 0x0201)
 #define S_SYNCMGR_RETRYSYNC MAKE_SCODE(SEVERITY_SUCCESS, FACILITY_ITF, 0x0202)
@@ -58,7 +58,7 @@ using REFSYNCMGRERRORID = REFGUID;
 #define S_SYNCMGR_ITEMDELETED MAKE_SCODE(SEVERITY_SUCCESS, FACILITY_ITF, 0x0210)
 #define S_SYNCMGR_ENUMITEMS MAKE_SCODE(SEVERITY_SUCCESS, FACILITY_ITF, 0x0211)
 
-// ---- Enumerations and constants (§4) ----
+// ---- Enumerations and constants (docs/api-facts.md#constants) ----
 // Passed to ISyncMgrSynchronize::Initialize. The low byte is an event code
 // (not bits); SETTINGS and MAYBOTHERUSER are independent bits above it.
 enum _tagSYNCMGRFLAG {
@@ -198,7 +198,8 @@ enum _tagSYNCMGRREGISTERFLAGS {
 using SYNCMGRREGISTERFLAGS = _tagSYNCMGRREGISTERFLAGS;
 #define SYNCMGRREGISTERFLAGS_MASK 0x07
 
-// ---- Conflict-resolution dialog (MinGW header only; §4.12, §5.5) ----
+// ---- Conflict-resolution dialog: MinGW header only ----
+// (docs/api-facts.md#rfcdlgparamw-and-rfcdlgparama)
 #define RFCF_APPLY_ALL 0x0001
 #define RFCD_NAME 0x0001
 #define RFCD_KEEPBOTHICON 0x0002
@@ -262,7 +263,8 @@ EXTERN_C int WINAPI SyncMgrResolveConflictW(HWND hWndParent,
 EXTERN_C int WINAPI SyncMgrResolveConflictA(HWND hWndParent,
                                             RFCDLGPARAMA* pdlgParam);
 
-// ---- Interfaces (§3), in vtable slot order; IUnknown takes slots 0-2 ----
+// ---- Interfaces, in vtable slot order; IUnknown takes slots 0-2 ----
+// (docs/api-facts.md#vtables)
 class ISyncMgrEnumItems;
 class ISyncMgrSynchronizeCallback;
 

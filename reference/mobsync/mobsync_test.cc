@@ -13,7 +13,8 @@ namespace {
 
 using syncmgr::VtableSlot;
 
-// Slot numbers from MOBSYNC-FACTS §3 (measured from MinGW's C vtables).
+// Slot numbers: docs/api-facts.md#vtables (measured from MinGW's C vtables
+// by the fidelity test).
 TEST(VtableLayout, IUnknownTakesSlotsZeroToTwo) {
   EXPECT_EQ(VtableSlot(&IUnknown::QueryInterface), 0);
   EXPECT_EQ(VtableSlot(&IUnknown::AddRef), 1);
@@ -64,7 +65,8 @@ TEST(VtableLayout, EnumItemsAndRegister) {
   EXPECT_EQ(VtableSlot(&ISyncMgrRegister::GetHandlerRegistrationInfo), 5);
 }
 
-// Memory bytes of CLSID_SyncMgr (MOBSYNC-FACTS §2), little-endian fields.
+// Memory bytes of CLSID_SyncMgr, little-endian fields
+// (docs/api-facts.md#guids).
 TEST(Guids, MemoryBytesMatchWindows) {
   const unsigned char expected[16] = {0x27, 0xDF, 0x95, 0x62, 0xEE, 0x35,
                                       0xD1, 0x11, 0x87, 0x07, 0x00, 0xC0,

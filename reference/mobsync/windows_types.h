@@ -39,7 +39,7 @@
 #define STDMETHODIMP_(type) type STDMETHODCALLTYPE
 #define EXTERN_C extern "C"
 
-// Base types (MOBSYNC-FACTS §1.1).
+// Base types (docs/api-facts.md#base-types).
 using BYTE = std::uint8_t;
 using WORD = std::uint16_t;
 using DWORD = std::uint32_t;
@@ -130,8 +130,8 @@ DEFINE_GUID(GUID_NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 inline constexpr const GUID& CLSID_NULL = GUID_NULL;
 inline constexpr const GUID& IID_NULL = GUID_NULL;
 
-// HRESULTs (MOBSYNC-FACTS §6.2; values checked against MinGW's winerror.h by
-// the fidelity test).
+// HRESULTs (docs/api-facts.md#hresults; values checked against MinGW's
+// winerror.h by the fidelity test).
 #define SEVERITY_SUCCESS 0
 #define SEVERITY_ERROR 1
 #define FACILITY_NULL 0
