@@ -3,6 +3,7 @@
 // return codes (reference/SPEC.md UI-).
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -384,13 +385,21 @@ TEST_F(ReturnCodeContract, SuccessfulSessionReturnsSOk) {
 
 // Whether the manager created and initialized the handler inside
 // UpdateItems (the reference's decision, UI-101) decides whether a handler
-// failure can show in UpdateItems' result at all.
+// failure can show in UpdateItems' result at all. Timing alone cannot tell:
+// a manager that initializes on its own thread may do so before UpdateItems
+// returns. So Initialize holds for a while: a manager whose UpdateItems
+// waits for it stays in the call all along; one that does not returns.
 TEST_F(ReturnCodeContract, InitializeFailureIsEFail) {
   REQUIREMENT("UI-012 UI-111 UI-101");
   std::atomic<bool> in_call{false};
   std::atomic<int> initialized_in_call{0};
   ON_CALL(mock(), Initialize)
       .WillByDefault(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(250);
+        while (in_call && std::chrono::steady_clock::now() < until) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
         if (in_call) ++initialized_in_call;
         return E_OUTOFMEMORY;
       }));
@@ -412,7 +421,7 @@ TEST_F(ReturnCodeContract, InitializeFailureIsEFail) {
   {
     CHECKS("UI-101");
     EXPECT_EQ(initialized_in_call, 3)
-        << "Initialize ran after UpdateItems returned";
+        << "UpdateItems returned while Initialize was still running";
   }
   if (initialized_in_call != 3) {
     NOT_APPLICABLE("UI-012",
