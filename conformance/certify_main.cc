@@ -71,6 +71,7 @@ struct Flags {
   std::string result_path;   // child mode
   bool probe = false;        // child mode: load the handler, get its factory
   bool list = false;
+  std::string setup_notes;  // lines added to the report's notes
 };
 
 // ---- What a scenario does (in the child) -----------------------------------
@@ -78,22 +79,30 @@ struct Flags {
 // The requirements every full session checks on the handler's side, from
 // what the manager's checking callback records.
 const std::vector<std::string> kSessionRequirements = {
-    "HS-006", "HS-009", "HS-012", "HS-016", "HS-105", "HS-106", "HS-107",
-    "HS-108", "HS-109", "HS-111", "CB-002", "CB-003", "CB-102", "CB-105",
+    "HS-006", "HS-009", "HS-012", "HS-013", "HS-016", "HS-017",
+    "HS-018", "HS-105", "HS-106", "HS-107", "HS-108", "HS-109",
+    "HS-111", "CB-002", "CB-003", "CB-004", "CB-102", "CB-105",
     "CB-107", "EN-001", "EN-101", "ST-003", "COM-003"};
 
 // The rule a handler broke, for a violation the manager recorded: where
 // the manager's record names its own rule, the documented rule the handler
 // broke. A missing completion (the manager's timeout, HS-112) breaks the
 // completion rule of its method: PrepareForSync (HS-012), Synchronize
-// (HS-016), ShowError (CB-005); a wrong cbSize in what the handler hands
-// over breaks ST-003 whatever the manager answered (HS-106, HS-107,
-// CB-102).
+// (HS-016), ShowError (CB-005); a completion no call of the manager was
+// waiting for (its answer: CB-101) breaks the rule that the completion
+// follows only its method: PrepareForSync (CB-002), Synchronize (CB-003),
+// ShowError (CB-005); a wrong cbSize in what the handler hands over breaks
+// ST-003 whatever the manager answered (HS-106, HS-107, CB-102).
 std::string HandlerRequirement(const ref::Violation& v) {
   if (v.requirement == "HS-112") {
     if (v.message.rfind("PrepareForSyncCompleted", 0) == 0) return "HS-012";
     if (v.message.rfind("ShowErrorCompleted", 0) == 0) return "CB-005";
     return "HS-016";
+  }
+  if (v.requirement == "CB-101") {
+    if (v.message.rfind("PrepareForSyncCompleted", 0) == 0) return "CB-002";
+    if (v.message.rfind("SynchronizeCompleted", 0) == 0) return "CB-003";
+    if (v.message.rfind("ShowErrorCompleted", 0) == 0) return "CB-005";
   }
   if ((v.requirement == "HS-106" || v.requirement == "HS-107" ||
        v.requirement == "CB-102") &&
@@ -215,8 +224,11 @@ class Driver {
   }
 
   // Creates a handler object directly, as a manager would, and initializes
-  // it for an INVOKE event.
-  ComPtr<ISyncMgrSynchronize> CreateInitialized() {
+  // it with `flags` (an INVOKE event unless said otherwise) and a 4-byte
+  // cookie. Null unless Initialize returned S_OK; `*answer`, when given,
+  // gets Initialize's answer (or CoCreateInstance's failure).
+  ComPtr<ISyncMgrSynchronize> CreateInitialized(
+      DWORD flags = SYNCMGRFLAG_INVOKE, HRESULT* answer = nullptr) {
     ComPtr<ISyncMgrSynchronize> handler;
     const HRESULT hr =
         CoCreateInstance(clsid_, nullptr, CLSCTX_INPROC_SERVER,
@@ -224,12 +236,13 @@ class Driver {
     if (FAILED(hr) || !handler) {
       Fail("COM-004",
            "CoCreateInstance(handler) failed: " + DescribeHresult(hr));
+      if (answer != nullptr) *answer = FAILED(hr) ? hr : E_UNEXPECTED;
       return nullptr;
     }
     const BYTE cookie[4] = {'c', 'e', 'r', 't'};
-    const HRESULT init =
-        handler->Initialize(0, SYNCMGRFLAG_INVOKE, sizeof cookie, cookie);
-    Step("Initialize -> " + DescribeHresult(init));
+    const HRESULT init = handler->Initialize(0, flags, sizeof cookie, cookie);
+    Step("Initialize(flags " + Hex(flags) + ") -> " + DescribeHresult(init));
+    if (answer != nullptr) *answer = init;
     if (init != S_OK) return nullptr;
     return handler;
   }
@@ -289,13 +302,16 @@ class Driver {
         Fail(HandlerRequirement(v),
              "session " + std::to_string(report.id) + ": " + v.message);
       }
-      // After S_SYNCMGR_CANCELALL a handler asks about no further item.
+      CheckProgressReported(report);
+      // After S_SYNCMGR_CANCELALL a handler asks about no further item. A
+      // session without a Progress the manager accepted is judged by HS-017
+      // (none at all) or CB-102 (malformed ones), not by this.
       const bool cancelled_all =
           ref::CurrentOptions().progress_answer == S_SYNCMGR_CANCELALL &&
           !report.progress.empty();
       if (report.outcome == ref::Outcome::kCompleted &&
           report.synchronize_calls > 0 && !report.selected.empty() &&
-          !cancelled_all) {
+          !report.progress.empty() && !cancelled_all) {
         Observed("CB-010");
         for (const GUID& item : report.selected) {
           const bool reported =
@@ -344,6 +360,42 @@ class Driver {
       Fail("HS-111", std::to_string(late) +
                          " call(s) to a session's callback after the session "
                          "ended");
+    }
+  }
+
+  // HS-017: between Synchronize and its SynchronizeCompleted (each pass,
+  // retries included) the handler called Progress at least once. From the
+  // trace: a pass's Synchronize comes once PrepareForSync has both returned
+  // S_OK and completed with S_OK; the lines the manager left out of a long
+  // trace count as Progress.
+  void CheckProgressReported(const ref::SessionReport& report) {
+    bool returned = false, completed = false;  // the pass's PrepareForSync
+    bool synchronizing = false, progress = false;
+    for (const std::string& line : report.trace) {
+      const auto starts = [&line](const char* prefix) {
+        return line.rfind(prefix, 0) == 0;
+      };
+      if (starts("PrepareForSync -> S_OK")) {
+        returned = true;
+      } else if (starts("PrepareForSync -> ")) {
+        returned = completed = false;  // refused: no Synchronize
+      } else if (starts("  <- PrepareForSyncCompleted(S_OK")) {
+        completed = true;
+      } else if (starts("  <- Progress(") || starts("... ")) {
+        progress = true;
+      } else if (starts("  <- SynchronizeCompleted(") && synchronizing) {
+        synchronizing = returned = completed = false;
+        Observed("HS-017");
+        if (!progress) {
+          Fail("HS-017", "session " + std::to_string(report.id) +
+                             ": SynchronizeCompleted without a single "
+                             "Progress call since Synchronize was called");
+        }
+      }
+      if (!synchronizing && returned && completed) {
+        synchronizing = true;
+        progress = false;
+      }
     }
   }
 
@@ -572,8 +624,19 @@ class Driver {
       Observed("HS-108");
     }
     if (refused("PrepareForSync")) Observed("CB-002");
-    if (has("Synchronize -> ")) Observed("CB-003");
+    if (has("Synchronize -> ")) {
+      Observed("CB-003");
+      Observed("HS-018");
+    }
     if (has("SetProgressCallback -> S_OK")) Observed("HS-009");
+    if (has("SetProgressCallback -> ")) {
+      // The handler has the callback: it could complete a ShowProperties
+      // the manager never asked for, or ask for a dialog.
+      Observed("CB-004");
+      if (!(report.syncmgr_flags & SYNCMGRFLAG_MAYBOTHERUSER)) {
+        Observed("HS-013");
+      }
+    }
     if (has("SetProgressCallback(NULL)")) {
       Observed("HS-109");
       Observed("HS-111");
@@ -814,6 +877,70 @@ std::vector<Scenario> Scenarios() {
                    }
                  },
                  false});
+  all.push_back(
+      {"unknown_event_code",
+       "Initialize with an event code no page defines (0x7F) is treated as "
+       "a manual synchronization: answered as SYNCMGRFLAG_MANUAL is, and the "
+       "object then enumerates the same items",
+       {"HS-004"},
+       [](Driver& d) {
+         constexpr DWORD kUnknownEvent = 0x7F;  // within SYNCMGRFLAG_EVENTMASK
+         HRESULT manual_answer = E_UNEXPECTED, unknown_answer = E_UNEXPECTED;
+         ComPtr<ISyncMgrSynchronize> manual =
+             d.CreateInitialized(SYNCMGRFLAG_MANUAL, &manual_answer);
+         ComPtr<ISyncMgrSynchronize> unknown =
+             d.CreateInitialized(kUnknownEvent, &unknown_answer);
+         if (manual_answer != S_OK) {
+           d.NotExercised("HS-004",
+                          "the handler did not accept a manual "
+                          "synchronization (Initialize with "
+                          "SYNCMGRFLAG_MANUAL returned " +
+                              DescribeHresult(manual_answer) +
+                              "), so there is no answer to compare with");
+           return;
+         }
+         d.Observed("HS-004");
+         if (unknown_answer != S_OK) {
+           d.Fail("HS-004",
+                  "Initialize accepted SYNCMGRFLAG_MANUAL (S_OK) but "
+                  "answered " +
+                      DescribeHresult(unknown_answer) +
+                      " to the unknown event code 0x7F");
+           return;
+         }
+         // The items of each object, as a set (a pass may come in any
+         // order), from at most 1000 Next calls.
+         const auto items = [&d](ISyncMgrSynchronize* handler,
+                                 std::set<std::string>* ids) {
+           ComPtr<ISyncMgrEnumItems> e;
+           const HRESULT hr = handler->EnumSyncMgrItems(e.Put());
+           d.Step("EnumSyncMgrItems -> " + DescribeHresult(hr));
+           for (int i = 0; SUCCEEDED(hr) && e && i < 1000; ++i) {
+             SYNCMGRITEM item{};
+             ULONG fetched = 0;
+             if (e->Next(1, &item, &fetched) != S_OK || fetched != 1) break;
+             ids->insert(FormatGuid(item.ItemID));
+           }
+           return SUCCEEDED(hr) && e;
+         };
+         std::set<std::string> manual_items, unknown_items;
+         const bool manual_enumerated = items(manual.Get(), &manual_items);
+         const bool unknown_enumerated = items(unknown.Get(), &unknown_items);
+         if (manual_enumerated && !unknown_enumerated) {
+           d.Fail("HS-004",
+                  "after Initialize with the unknown event code 0x7F, "
+                  "EnumSyncMgrItems gave no enumerator (it did after "
+                  "SYNCMGRFLAG_MANUAL)");
+         } else if (manual_enumerated && unknown_items != manual_items) {
+           d.Fail("HS-004",
+                  "after Initialize with the unknown event code "
+                  "0x7F the object enumerated other items (" +
+                      std::to_string(unknown_items.size()) +
+                      ") than a SYNCMGRFLAG_MANUAL object (" +
+                      std::to_string(manual_items.size()) + ")");
+         }
+       },
+       false});
   all.push_back(
       {"enumerator",
        "The item enumerator: Next, Skip, Reset and Clone follow the COM "
@@ -1242,6 +1369,17 @@ int Certify(const Flags& flags) {
       " ms (--completion_timeout_ms), scenario limit " +
       std::to_string(static_cast<int>(flags.timeout_seconds)) +
       " s (--timeout)");
+  // How the handler was installed before certify ran (certify_windows: the
+  // Wine prefix and the registrations), one note per line, first.
+  if (!flags.setup_notes.empty()) {
+    std::vector<std::string> setup;
+    std::ifstream notes(flags.setup_notes);
+    for (std::string line; std::getline(notes, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) setup.push_back("setup: " + line);
+    }
+    report.notes.insert(report.notes.begin(), setup.begin(), setup.end());
+  }
   std::cout << Summary(report);
   if (!flags.report_dir.empty()) {
     if (!WriteReports(report, flags.report_dir, &error)) {
@@ -1297,6 +1435,12 @@ int main(int argc, char** argv) {
                  "are reported beside it) or 'strict' (both)")
       ->check(CLI::IsMember({"documented", "strict"}));
   app.add_flag("--list", flags.list, "List the scenarios and exit");
+  app.add_option("--setup_notes", flags.setup_notes,
+                 "A text file whose lines the report shows as notes (how the "
+                 "handler was installed; certify_windows writes its Wine "
+                 "prefix and registration steps there)")
+      ->check(CLI::ExistingFile)
+      ->transform(user_path, "path");
   app.add_option("--run_scenario", flags.run_scenario)->group("");
   app.add_option("--result", flags.result_path)->group("");
   app.add_flag("--probe", flags.probe)->group("");

@@ -81,9 +81,8 @@ std::set<std::string> NotRun(const Outcome& out) {
 
 TEST(CertifySample, PassesEveryRequirement) {
   REQUIREMENT(
-      "HS-006 HS-008 HS-009 HS-110 HS-113 HS-114 HS-027 CB-005 CB-010 CB-016 "
-      "EN-002 "
-      "HS-020");
+      "HS-004 HS-006 HS-008 HS-009 HS-013 HS-017 HS-018 HS-110 HS-113 HS-114 "
+      "HS-027 CB-004 CB-005 CB-010 CB-016 EN-002 HS-020");
   const Outcome out = Certify("sample_handler");
   EXPECT_EQ(out.run.exit_code, 0) << out.run.output;
   ASSERT_TRUE(out.report.is_object()) << out.run.output;
@@ -93,7 +92,8 @@ TEST(CertifySample, PassesEveryRequirement) {
   // never refuses PrepareForSync, so CB-002 is never observed.
   EXPECT_EQ(NotRun(out), (std::set<std::string>{"CB-002"}));
   for (const char* id :
-       {"HS-008",  "HS-105",  "HS-107",  "HS-108",  "HS-110",
+       {"HS-004",  "HS-008",  "HS-013",  "HS-017",  "HS-018",
+        "HS-105",  "HS-107",  "HS-108",  "HS-110",  "CB-004",
         "CB-005",  "CB-016",  "HS-020",  "HS-113",  "HS-114",
         "HS-027",  "CB-010",  "EN-002",  "COM-001", "COM-002",
         "COM-003", "COM-005", "COM-006", "COM-007", "ST-003"}) {
@@ -108,9 +108,10 @@ TEST(CertifySample, PassesEveryRequirement) {
 // conformance/handlers/outside: a second correct handler, written from the
 // public pages alone, that decides the open points otherwise (a pass after
 // Reset in reverse order, asynchronous completion, no more Progress after
-// S_SYNCMGR_CANCELALL, no error that offers ShowError).
+// S_SYNCMGR_CANCELALL, no error that offers ShowError, an event code it does
+// not recognise named as a manual synchronization).
 TEST(CertifySecondOpinion, OutsideHandlerPasses) {
-  REQUIREMENT("EN-002 CB-010 CB-016 HS-020");
+  REQUIREMENT("EN-002 CB-010 CB-016 HS-004 HS-017 HS-020");
   const Outcome out = Certify("outside/outside_handler", {},
                               "{0E75DE00-0000-4000-8000-0000000000A1}");
   EXPECT_EQ(out.run.exit_code, 0) << out.run.output;
@@ -120,6 +121,9 @@ TEST(CertifySecondOpinion, OutsideHandlerPasses) {
   EXPECT_THAT(out.failed_ours, ::testing::IsEmpty()) << out.run.output;
   // It offers no ShowError and never refuses PrepareForSync.
   EXPECT_EQ(NotRun(out), (std::set<std::string>{"CB-002", "CB-005"}));
+  for (const char* id : {"HS-004", "HS-017", "CB-010"}) {
+    EXPECT_TRUE(out.passed.count(id)) << id << " was not reported as passed";
+  }
 }
 
 struct KnownBad {
@@ -151,9 +155,9 @@ TEST(CertifyKnownBad, NeverCompleting) {
 }
 
 TEST(CertifyKnownBad, CompletingTwice) {
-  // It also skips the per-item Progress calls (it never synchronizes).
-  REQUIREMENT("CB-010 HS-108");
-  ExpectFailsExactly({"bad_completes_twice", {"CB-010"}, {"HS-108"}});
+  // It also never calls Progress (it never synchronizes).
+  REQUIREMENT("HS-017 HS-108");
+  ExpectFailsExactly({"bad_completes_twice", {"HS-017"}, {"HS-108"}});
 }
 
 TEST(CertifyKnownBad, LeakingAReference) {
@@ -228,6 +232,41 @@ TEST(CertifyKnownBad, LeavingPpvOnAFailedQueryInterface) {
 TEST(CertifyKnownBad, UnloadableWhileObjectsLive) {
   REQUIREMENT("COM-006");
   ExpectFailsExactly({"bad_unloads_while_alive", {"COM-006"}});
+}
+
+TEST(CertifyKnownBad, RejectingAnUnknownEventCode) {
+  REQUIREMENT("HS-004");
+  ExpectFailsExactly({"bad_rejects_unknown_event_code", {"HS-004"}});
+}
+
+TEST(CertifyKnownBad, NeverReportingProgress) {
+  REQUIREMENT("HS-017");
+  ExpectFailsExactly({"bad_never_reports_progress", {"HS-017"}});
+}
+
+TEST(CertifyKnownBad, NoProgressForOneItem) {
+  REQUIREMENT("CB-010");
+  ExpectFailsExactly({"bad_no_progress_for_last_item", {"CB-010"}});
+}
+
+TEST(CertifyKnownBad, SynchronizeReturningSFalse) {
+  REQUIREMENT("HS-018");
+  ExpectFailsExactly({"bad_synchronize_returns_s_false", {"HS-018"}});
+}
+
+TEST(CertifyKnownBad, UnsolicitedShowPropertiesCompleted) {
+  REQUIREMENT("CB-004");
+  ExpectFailsExactly({"bad_unsolicited_show_properties_completed", {"CB-004"}});
+}
+
+TEST(CertifyKnownBad, CompletingSynchronizeUnasked) {
+  REQUIREMENT("CB-003");
+  ExpectFailsExactly({"bad_completes_synchronize_unasked", {"CB-003"}});
+}
+
+TEST(CertifyKnownBad, AskingForUiWithoutPermission) {
+  REQUIREMENT("HS-013");
+  ExpectFailsExactly({"bad_asks_for_ui_without_permission", {"HS-013"}});
 }
 
 TEST(CertifyKnownBad, WaiverTurnsAFailureIntoWaived) {

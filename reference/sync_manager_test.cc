@@ -895,7 +895,7 @@ TEST_P(CallbackChecks, LogErrorAndDeleteLogError) {
 }
 
 TEST_P(CallbackChecks, EnableModelessAndEstablishConnection) {
-  REQUIREMENT("CB-008 CB-106 CB-014 CB-108");
+  REQUIREMENT("CB-008 CB-106 CB-014 CB-108 HS-013");
   for (bool may_bother : {false, true}) {
     Reconfigure([&](Options& o) { o.may_bother_user = may_bother; });
     HRESULT enable = E_FAIL, disable = E_FAIL, dial = E_FAIL, named = E_FAIL,
@@ -918,6 +918,16 @@ TEST_P(CallbackChecks, EnableModelessAndEstablishConnection) {
     EXPECT_THAT(named, HresultIs(S_OK));
     EXPECT_THAT(reserved, HresultIs(E_INVALIDARG));
   }
+  // HS-013: asking for a dialog (EnableModeless(TRUE)) is a handler's
+  // violation only in the session without MAYBOTHERUSER.
+  std::vector<SessionReport> reports = Reports();
+  ASSERT_THAT(reports, SizeIs(2));
+  std::sort(reports.begin(), reports.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  EXPECT_EQ(reports[0].syncmgr_flags & SYNCMGRFLAG_MAYBOTHERUSER, 0u);
+  EXPECT_TRUE(HasViolation(reports[0], "HS-013")) << ViolationText(reports[0]);
+  EXPECT_NE(reports[1].syncmgr_flags & SYNCMGRFLAG_MAYBOTHERUSER, 0u);
+  EXPECT_FALSE(HasViolation(reports[1], "HS-013")) << ViolationText(reports[1]);
 }
 
 TEST_P(CallbackChecks, CallbackUsedAfterTheSessionIsUnexpected) {
@@ -1123,6 +1133,18 @@ TEST_P(HandlerDataChecks, UndocumentedReturnCodesAreViolations) {
   EXPECT_TRUE(HasViolation(report, "HS-105")) << ViolationText(report);
   EXPECT_EQ(report.outcome, Outcome::kHandlerFailed);
   EXPECT_THAT(report.result, HresultIs(E_FAIL));
+}
+
+TEST_P(HandlerDataChecks, SynchronizeSuccessCodeOtherThanSOkBreaksItsPage) {
+  REQUIREMENT("HS-018");
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Return(S_FALSE));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_TRUE(HasViolation(report, "HS-018")) << ViolationText(report);
+  // The documented rule, not our list of codes as well (HS-105).
+  EXPECT_FALSE(HasViolation(report, "HS-105")) << ViolationText(report);
+  EXPECT_EQ(report.outcome, Outcome::kHandlerFailed);
+  EXPECT_THAT(report.result, HresultIs(S_FALSE));
 }
 
 TEST_P(HandlerDataChecks, FinalReleaseAnswerIsReported) {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks that reference/SPEC.md and the tests trace to each other.
 
-Usage: spec_check.py SPEC.md TEST_SOURCE...
+Usage: spec_check.py [--certify CERTIFY_MAIN.cc] SPEC.md TEST_SOURCE...
        spec_check.py --json OUT.json SPEC.md
 
 The second form writes the requirements as JSON for the reports (one parser
@@ -21,7 +21,13 @@ then reports, one line each:
   - an ID defined twice;
   - a contract test (*_contract.cc) that declares several requirements but
     has no check of one of them (its ID appears nowhere else in the test:
-    no CHECKS("ID") scope, NOT_APPLICABLE or case table names it).
+    no CHECKS("ID") scope, NOT_APPLICABLE or case table names it);
+  - with --certify (conformance/certify_main.cc): a requirement certify
+    checks that nothing in certify can observe, so that it could only ever
+    be "not run" or failed: an ID of a requirement list (a braced list of ID
+    literals, such as a scenario's or kSessionRequirements, or a
+    push_back("ID")) with no Observed("ID") call in the file. (A list built
+    from variables is not read.)
 Exits 1 if anything failed, 0 otherwise, and prints a summary.
 """
 
@@ -40,6 +46,10 @@ REQUIREMENTS = re.compile(
     r'((?:"[^"]*"\s*)+)')
 LITERAL = re.compile(r'"([^"]*)"')
 TEST_NAME = re.compile(r"\b([A-Z]\w*)\.([A-Z]\w*)\b")
+# certify's requirement lists, and its observations.
+CERTIFY_LIST = re.compile(r'\{\s*"' + ID + r'"(?:\s*,\s*"' + ID + r'")*\s*\}')
+CERTIFY_PUSH = re.compile(r'\.push_back\(\s*"' + ID + r'"\s*\)')
+OBSERVED = re.compile(r'\bObserved\(\s*"(' + ID + r')"\s*\)')
 UNSCOPED = []  # filled by parse_tests
 
 
@@ -108,6 +118,27 @@ def parse_tests(paths):
     return tests
 
 
+def check_certify(path):
+    """Errors for the requirements certify lists but never observes."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    observed = set(OBSERVED.findall(text))
+    errors = []
+    reported = set()
+    lists = sorted(list(CERTIFY_LIST.finditer(text)) +
+                   list(CERTIFY_PUSH.finditer(text)), key=lambda m: m.start())
+    for m in lists:
+        for requirement in re.findall(ID, m.group(0)):
+            if requirement in observed or requirement in reported:
+                continue
+            reported.add(requirement)
+            line = text.count("\n", 0, m.start()) + 1
+            errors.append(f"{path}:{line}: certify checks {requirement} but "
+                          "nothing in it observes it (no "
+                          f'Observed("{requirement}"))')
+    return errors
+
+
 def write_json(out_path, spec_path):
     records = []
     _, errors = parse_spec(spec_path, records)
@@ -124,15 +155,22 @@ def write_json(out_path, spec_path):
 def main(argv):
     if len(argv) == 4 and argv[1] == "--json":
         return write_json(argv[2], argv[3])
-    if len(argv) < 3:
+    args = argv[1:]
+    certify = []
+    while len(args) >= 2 and args[0] == "--certify":
+        certify.append(args[1])
+        args = args[2:]
+    if len(args) < 2:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
-    spec_path, sources = argv[1], argv[2:]
+    spec_path, sources = args[0], args[1:]
     rows, errors = parse_spec(spec_path)
     if not rows:
         errors.append(f"{spec_path}: no requirement rows found")
     tests = parse_tests(sources)
     errors.extend(UNSCOPED)
+    for path in certify:
+        errors.extend(check_certify(path))
     deferred = []
     traced_tests = set()
     for requirement, (number, cell) in sorted(rows.items()):

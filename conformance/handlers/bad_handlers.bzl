@@ -18,4 +18,11 @@ BAD_HANDLERS = {
     "leaves_ppv_on_failure": "LeavesPpvOnFailure",
     "unloads_while_alive": "UnloadsWhileAlive",
     "crashes_in_dll_get_class_object": "CrashesInDllGetClassObject",
+    "rejects_unknown_event_code": "RejectsUnknownEventCode",
+    "never_reports_progress": "NeverReportsProgress",
+    "synchronize_returns_s_false": "SynchronizeReturnsSFalse",
+    "unsolicited_show_properties_completed": "UnsolicitedShowPropertiesCompleted",
+    "asks_for_ui_without_permission": "AsksForUiWithoutPermission",
+    "no_progress_for_last_item": "NoProgressForLastItem",
+    "completes_synchronize_unasked": "CompletesSynchronizeUnasked",
 }

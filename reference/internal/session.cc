@@ -413,7 +413,15 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
       return E_UNEXPECTED;
     }
     if (!fEnable) return S_OK;
-    return state_->options().may_bother_user ? S_OK : S_FALSE;  // CB-106
+    if (!state_->options().may_bother_user) {
+      // HS-013: without SYNCMGRFLAG_MAYBOTHERUSER a handler shows no UI, so
+      // it has no dialog to ask about.
+      state_->ViolateLocked("HS-013",
+                            "EnableModeless(TRUE) although Initialize's flags "
+                            "lacked SYNCMGRFLAG_MAYBOTHERUSER");
+      return S_FALSE;  // CB-106
+    }
+    return S_OK;
   }
   HRESULT STDMETHODCALLTYPE Progress(REFGUID ItemID,
                                      SyncMgrProgressItemArg item) override {
@@ -638,8 +646,18 @@ HRESULT Session::CallHandler(const char* method, const char* codes_key,
   if (options_->record_trace)
     Trace(std::string(method) + " -> " + DescribeHresult(hr));
   if (codes_key != nullptr && !IsDocumentedReturn(codes_key, hr)) {
-    Violate("HS-105", std::string(method) + " returned " + DescribeHresult(hr) +
-                          ", which its documentation does not list");
+    if (std::strcmp(codes_key, "Synchronize") == 0 && SUCCEEDED(hr)) {
+      // A success code other than S_OK breaks Synchronize's page (HS-018);
+      // an unusual error code only our list of codes (HS-105).
+      Violate("HS-018", std::string(method) + " returned " +
+                            DescribeHresult(hr) +
+                            ": its page allows S_OK, E_FAIL or a standard "
+                            "error, no other success code");
+    } else {
+      Violate("HS-105", std::string(method) + " returned " +
+                            DescribeHresult(hr) +
+                            ", which its documentation does not list");
+    }
   }
   return hr;
 }

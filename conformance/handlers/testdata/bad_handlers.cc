@@ -268,6 +268,20 @@ class KeepsCallbackWithoutAddRef final : public RemembersItems {
   std::atomic<ISyncMgrSynchronizeCallback*> raw_{nullptr};
 };
 
+// CB-010: reports progress for every item but the last, which it
+// synchronizes without asking (so it would miss a cancellation of it).
+class NoProgressForLastItem final : public RemembersItems {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
+    if (!callback) return E_UNEXPECTED;
+    std::vector<GUID> asked_about = Items();
+    if (!asked_about.empty()) asked_about.pop_back();
+    SynchronizeAll(callback.Get(), asked_about, /*obey_cancel=*/true);
+    return S_OK;
+  }
+};
+
 // HS-006: hands over a SYNCMGRHANDLERINFO allocated with malloc, not
 // CoTaskMemAlloc.
 class HandlerInfoFromMalloc final : public SampleHandler {
@@ -281,6 +295,80 @@ class HandlerInfoFromMalloc final : public SampleHandler {
     block->wszHandlerName[0] = u'M';
     *info = block;
     return S_OK;
+  }
+};
+
+// HS-004: fails Initialize for an event code it does not recognise, instead
+// of treating it as a manual synchronization.
+class RejectsUnknownEventCode final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Initialize(DWORD reserved, DWORD flags, DWORD cb,
+                                       const BYTE* cookie) override {
+    const DWORD event = flags & SYNCMGRFLAG_EVENTMASK;
+    if (event < SYNCMGRFLAG_CONNECT || event > SYNCMGRFLAG_SCHEDULED) {
+      return E_INVALIDARG;
+    }
+    return SampleHandler::Initialize(reserved, flags, cb, cookie);
+  }
+};
+
+// HS-017: synchronizes without a single Progress call: SynchronizeCompleted
+// is all the callback hears.
+class NeverReportsProgress final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
+    if (!callback) return E_UNEXPECTED;
+    callback->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }
+};
+
+// HS-018: Synchronize answers S_FALSE, a success code its page does not
+// allow (and, as it did not return S_OK, calls no SynchronizeCompleted).
+class SynchronizeReturnsSFalse final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override { return S_FALSE; }
+};
+
+// CB-004: calls ShowPropertiesCompleted in Synchronize, although the
+// manager never called ShowProperties; then synchronizes as the sample does.
+class UnsolicitedShowPropertiesCompleted final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND parent) override {
+    if (ComPtr<ISyncMgrSynchronizeCallback> callback = Callback()) {
+      callback->ShowPropertiesCompleted(S_OK);
+    }
+    return SampleHandler::Synchronize(parent);
+  }
+};
+
+// CB-003: calls SynchronizeCompleted in PrepareForSync, before any
+// Synchronize; then prepares and synchronizes as the sample does.
+class CompletesSynchronizeUnasked final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG count, GUID* ids, HWND parent,
+                                           DWORD reserved) override {
+    if (ComPtr<ISyncMgrSynchronizeCallback> callback = Callback()) {
+      callback->SynchronizeCompleted(S_OK);
+    }
+    return SampleHandler::PrepareForSync(count, ids, parent, reserved);
+  }
+};
+
+// HS-013: asks the callback for a dialog (EnableModeless(TRUE)) in
+// Synchronize without looking at SYNCMGRFLAG_MAYBOTHERUSER; then
+// synchronizes as the sample does.
+class AsksForUiWithoutPermission final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND parent) override {
+    if (ComPtr<ISyncMgrSynchronizeCallback> callback = Callback()) {
+      // Allowed (S_OK): the dialog would be shown here, then closed.
+      if (callback->EnableModeless(TRUE) == S_OK) {
+        callback->EnableModeless(FALSE);
+      }
+    }
+    return SampleHandler::Synchronize(parent);
   }
 };
 
