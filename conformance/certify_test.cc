@@ -40,7 +40,7 @@ struct Outcome {
 
 // `handler` is a path under the handlers directory, without ".so".
 Outcome Certify(const std::string& handler, std::vector<std::string> extra = {},
-                const std::string& clsid = kClsid) {
+                const std::string& clsid = kClsid, int completion_ms = 500) {
   Outcome out;
   std::string name = handler;
   std::replace(name.begin(), name.end(), '/', '_');
@@ -50,7 +50,8 @@ Outcome Certify(const std::string& handler, std::vector<std::string> extra = {},
       "/certify-" + name;
   std::vector<std::string> argv = {
       g_certify, "--handler=" + g_handlers + "/" + handler + ".so",
-      "--clsid=" + clsid, "--report_dir=" + dir, "--completion_timeout_ms=500"};
+      "--clsid=" + clsid, "--report_dir=" + dir,
+      "--completion_timeout_ms=" + std::to_string(completion_ms)};
   argv.insert(argv.end(), extra.begin(), extra.end());
   out.run = RunChild(argv, {}, std::chrono::minutes(5));
   std::ifstream in(dir + "/report.json");
@@ -152,6 +153,34 @@ TEST(CertifyKnownBad, KeepingTheCookiePointer) {
 TEST(CertifyKnownBad, NeverCompleting) {
   REQUIREMENT("HS-016");
   ExpectFailsExactly({"bad_never_completes", {"HS-016"}});
+}
+
+// A handler that never completes is waited for the full limit once per
+// session mode; later runs in that mode wait less, and say so.
+TEST(CertifyKnownBad, NeverCompletingCostsOneFullWaitPerMode) {
+  REQUIREMENT("HS-016");
+  const Outcome out = Certify("bad_never_completes", {}, kClsid, 2000);
+  EXPECT_EQ(out.failed_documented, std::set<std::string>{"HS-016"});
+  std::string notes;
+  for (const json& note : out.report["notes"]) notes += note.dump() + "\n";
+  EXPECT_THAT(notes, HasSubstr("a session never finished in "
+                               "invoke_flags_none/sync: later runs in the "
+                               "synchronous mode waited at most 1000 ms"));
+  EXPECT_THAT(notes, HasSubstr("invoke_flags_none/async: later runs in the "
+                               "asynchronous mode"));
+  int shortened = 0, timeouts = 0;
+  for (const json& c : out.report["checks"]) {
+    const std::string message = c.value("message", "");
+    shortened +=
+        message.find("limits shortened to 1000 ms") != std::string::npos;
+    if (c["result"] == "failed" && c["requirements"][0] == "HS-016") {
+      ++timeouts;
+      EXPECT_THAT(message, HasSubstr("--completion_timeout_ms"));
+      EXPECT_THAT(message, HasSubstr("--timeout"));
+    }
+  }
+  EXPECT_GT(shortened, 10) << out.run.output;
+  EXPECT_GT(timeouts, 2);
 }
 
 TEST(CertifyKnownBad, CompletingTwice) {

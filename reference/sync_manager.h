@@ -64,9 +64,13 @@ struct Options {
   // Largest cookie UpdateItems accepts; above it, E_OUTOFMEMORY (UI-107).
   DWORD max_cookie_bytes = 1u << 20;
   // How long the manager waits for PrepareForSyncCompleted,
-  // SynchronizeCompleted and ShowErrorCompleted before it ends the session
-  // as timed out (HS-112).
+  // SynchronizeCompleted and ShowErrorCompleted while the handler is silent
+  // before it ends the session as timed out (HS-112): each Progress,
+  // LogError or EstablishConnection call starts the wait again, so a
+  // handler that reports its work may take longer, up to completion_limit
+  // for one completion.
   std::chrono::milliseconds completion_timeout{5000};
+  std::chrono::milliseconds completion_limit{std::chrono::minutes(10)};
   // Worker threads of the asynchronous mode.
   int workers = 2;
   // Sets SYNCMGRFLAG_MAYBOTHERUSER in Initialize's flags, and makes

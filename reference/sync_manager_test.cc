@@ -40,6 +40,7 @@ using ::testing::_;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Field;
+using ::testing::HasSubstr;
 using ::testing::InSequence;
 using ::testing::Invoke;
 using ::testing::IsEmpty;
@@ -621,6 +622,62 @@ TEST_P(HandlerLifecycle, MissingCompletionTimesOut) {
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.outcome, Outcome::kTimedOut);
   EXPECT_TRUE(HasViolation(report, "HS-112")) << ViolationText(report);
+  EXPECT_THAT(ViolationText(report), HasSubstr("silent"));
+}
+
+// A handler that reports its work may take longer than completion_timeout:
+// each Progress starts the wait again.
+TEST_P(HandlerLifecycle, ReportingHandlerMayTakeLongerThanTheTimeout) {
+  REQUIREMENT("HS-112");
+  Reconfigure([](Options& o) { o.completion_timeout = 150ms; });
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    auto callback = mock_.callback();
+    mock_.RunOnThread([callback] {
+      // 600 ms of work, four times the timeout, reported every 30 ms.
+      for (INT step = 1; step <= 20; ++step) {
+        std::this_thread::sleep_for(30ms);
+        SYNCMGRPROGRESSITEM item{};
+        item.cbSize = sizeof item;
+        item.mask =
+            SYNCMGRPROGRESSITEM_PROGVALUE | SYNCMGRPROGRESSITEM_MAXVALUE;
+        item.iProgValue = step;
+        item.iMaxValue = 20;
+        EXPECT_THAT(callback->Progress(TestGuid(1), &item), HresultIs(S_OK));
+      }
+      EXPECT_THAT(callback->SynchronizeCompleted(S_OK), HresultIs(S_OK));
+    });
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+}
+
+// However busy the handler looks, one completion is waited for at most
+// completion_limit.
+TEST_P(HandlerLifecycle, ReportingWithoutCompletingStopsAtTheLimit) {
+  REQUIREMENT("HS-112");
+  Reconfigure([](Options& o) {
+    o.completion_timeout = 100ms;
+    o.completion_limit = 300ms;
+  });
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    auto callback = mock_.callback();
+    mock_.RunOnThread([callback] {
+      for (int i = 0; i < 30; ++i) {  // 900 ms, never completing
+        std::this_thread::sleep_for(30ms);
+        SYNCMGRPROGRESSITEM item{};
+        item.cbSize = sizeof item;
+        callback->Progress(TestGuid(1), &item);
+      }
+    });
+    return S_OK;
+  }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kTimedOut);
+  EXPECT_TRUE(HasViolation(report, "HS-112")) << ViolationText(report);
+  EXPECT_THAT(ViolationText(report), HasSubstr("300 ms limit"));
 }
 
 TEST_P(HandlerLifecycle, SkippedItemsGetSetItemStatusInsideTheWindow) {

@@ -281,7 +281,53 @@ class CallbackState {
   // late violations.
   bool records_taken = false;
   std::unordered_map<GUID, INT, GuidHash> max_values;
+  // Calls that show the handler at work (Progress, LogError,
+  // EstablishConnection): each restarts the wait for a completion.
+  std::uint64_t activity = 0;
   const Options& options() const { return *options_; }
+
+  // Caller holds mu: the handler showed it is working.
+  void ActiveLocked() {
+    ++activity;
+    cv.notify_all();
+  }
+
+  // HS-112: waits until `phase` is `done` while the handler is never silent
+  // for completion_timeout, at most completion_limit in all. On false,
+  // `*why` says which limit ran out.
+  bool WaitForCompletion(std::unique_lock<std::mutex>& lock, Phase done,
+                         std::string* why) {
+    using std::chrono::milliseconds;
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      const std::uint64_t seen = activity;
+      const auto spent = std::chrono::duration_cast<milliseconds>(
+          std::chrono::steady_clock::now() - start);
+      const milliseconds left = options_->completion_limit - spent;
+      if (left <= milliseconds(0)) {
+        *why = "not called within the " +
+               std::to_string(options_->completion_limit.count()) +
+               " ms limit, although the handler kept reporting";
+        return false;
+      }
+      const milliseconds wait = std::min(options_->completion_timeout, left);
+      WaitFor(cv, lock, wait,
+              [&] { return phase == done || activity != seen; });
+      if (phase == done) return true;
+      if (activity != seen) continue;
+      if (wait < options_->completion_timeout) {
+        *why = "not called within the " +
+               std::to_string(options_->completion_limit.count()) +
+               " ms limit, although the handler kept reporting";
+      } else {
+        *why =
+            "not called, and the handler silent (no Progress, LogError "
+            "or EstablishConnection) for " +
+            std::to_string(options_->completion_timeout.count()) + " ms";
+      }
+      return false;
+    }
+  }
 
   // Caller holds mu. `always`: exempt from kKeptViolationsPerRequirement.
   void ViolateLocked(const char* requirement, std::string message,
@@ -426,6 +472,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   HRESULT STDMETHODCALLTYPE Progress(REFGUID ItemID,
                                      SyncMgrProgressItemArg item) override {
     std::lock_guard lock(state_->mu);
+    state_->ActiveLocked();
     if (state_->tracing()) {
       state_->TraceLocked("  <- Progress(" + FormatGuid(ItemID) + ")");
     }
@@ -505,6 +552,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   HRESULT STDMETHODCALLTYPE LogError(DWORD dwErrorLevel, LPCWSTR pszErrorText,
                                      SyncMgrLogErrorInfoArg info) override {
     std::lock_guard lock(state_->mu);
+    state_->ActiveLocked();
     if (state_->tracing()) {
       state_->TraceLocked("  <- LogError(" + std::to_string(dwErrorLevel) +
                           ")");
@@ -587,6 +635,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   HRESULT STDMETHODCALLTYPE EstablishConnection(LPCWSTR pwszConnection,
                                                 DWORD dwReserved) override {
     std::lock_guard lock(state_->mu);
+    state_->ActiveLocked();
     if (state_->tracing()) {
       state_->TraceLocked(
           std::string("  <- EstablishConnection(") +
@@ -991,14 +1040,10 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
   // HS-112: a bounded wait for the completion.
   auto wait = [&](Phase done, HRESULT* completion, const char* name) {
     std::unique_lock lock(state_->mu);
-    const bool arrived = WaitFor(state_->cv, lock, options_->completion_timeout,
-                                 [&] { return state_->phase == done; });
-    if (!arrived) {
+    std::string why;
+    if (!state_->WaitForCompletion(lock, done, &why)) {
       state_->phase = Phase::kTimedOut;
-      state_->ViolateLocked(
-          "HS-112", std::string(name) + " not called within " +
-                        std::to_string(options_->completion_timeout.count()) +
-                        " ms");
+      state_->ViolateLocked("HS-112", std::string(name) + " " + why);
       return false;
     }
     *completion = state_->completion;
@@ -1105,15 +1150,10 @@ void Session::ShowErrors() {
       }
     }
     std::unique_lock lock(state_->mu);
-    const bool arrived =
-        WaitFor(state_->cv, lock, options_->completion_timeout,
-                [&] { return state_->phase == Phase::kShowErrorDone; });
-    if (!arrived) {
+    std::string why;
+    if (!state_->WaitForCompletion(lock, Phase::kShowErrorDone, &why)) {
       state_->phase = Phase::kTimedOut;
-      state_->ViolateLocked(
-          "HS-112", "ShowErrorCompleted not called within " +
-                        std::to_string(options_->completion_timeout.count()) +
-                        " ms");
+      state_->ViolateLocked("HS-112", "ShowErrorCompleted " + why);
       lock.unlock();
       End(Outcome::kTimedOut, kTimeoutResult);
       return;
