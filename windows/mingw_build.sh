@@ -9,7 +9,8 @@
 #   OUTPUT  *.exe, *.dll (link; a *.def among the inputs names the exports)
 #           or *.a (a static library of the inputs' objects)
 #   INPUT   *.cc (compiled, two at a time, unless another input #includes
-#           it), *.def, *.a, *.o (linked as is),
+#           it), *.def, *.a, *.o (linked as is), *.dll (imported from: the
+#           linker reads its exports, the output loads it by name),
 #           *.h (ignored: listed so that the sandbox has them)
 #
 # Includes: the workspace root, windows/platform/posix (POSIX headers the

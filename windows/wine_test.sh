@@ -2,8 +2,9 @@
 # File: windows/wine_test.sh
 #
 # The Windows side of the suite under Wine, through real COM (ole32): one
-# fresh Wine prefix (graphics driver "null": windows can be created, none is
-# shown), our mobsync.dll and the sample handler registered with regsvr32
+# fresh Wine prefix (windows/wine_prefix.sh: graphics driver "null", so
+# windows can be created and none is shown; AeDebug off), our mobsync.dll
+# installed in its system32 and the sample handler registered with regsvr32
 # (the handler registers itself with CLSID_SyncMgr from its
 # DllRegisterServer), then
 #   1. windows_smoke.exe  CoCreateInstance(CLSID_SyncMgr) + UpdateItems on
@@ -28,8 +29,9 @@
 #   5. regsvr32 /u        the sample handler leaves the Sync Manager's list,
 #                         then CLSID_SyncMgr is no longer registered
 #
-# Usage: wine_test.sh MOBSYNC_DLL LINUX_SUITE LINUX_PLUGIN EXPECTATIONS_SYNC
-#                     COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON LINUX_CERTIFY
+# Usage: wine_test.sh WINE_PREFIX_SH MOBSYNC_DLL LINUX_SUITE LINUX_PLUGIN
+#                     EXPECTATIONS_SYNC COMPARE_PY EXPECTED_DIFFERENCES
+#                     SPEC_JSON LINUX_CERTIFY
 #   MOBSYNC_DLL's directory also holds sample_handler.dll, windows_smoke.exe,
 #   conformance.exe, certify.exe and windows_handlers.dll (the genrules of
 #   windows/BUILD.bazel).
@@ -39,11 +41,15 @@
 # The prefix (~690 MB) is deleted at the end.
 set -euo pipefail
 
-if [[ $# -ne 8 ]]; then
-  echo "usage: $0 MOBSYNC_DLL LINUX_SUITE LINUX_PLUGIN EXPECTATIONS_SYNC" \
-    "COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON LINUX_CERTIFY" >&2
+if [[ $# -ne 9 ]]; then
+  echo "usage: $0 WINE_PREFIX_SH MOBSYNC_DLL LINUX_SUITE LINUX_PLUGIN" \
+    "EXPECTATIONS_SYNC COMPARE_PY EXPECTED_DIFFERENCES SPEC_JSON" \
+    "LINUX_CERTIFY" >&2
   exit 2
 fi
+# shellcheck source=windows/wine_prefix.sh
+source "$1"
+shift
 bin=$(dirname "$1") linux_suite=$2 linux_plugin=$3 expectations_sync=$4
 compare=$5 expected_differences=$6 spec_json=$7 linux_certify=$8
 
@@ -65,39 +71,24 @@ for f in "${windows_files[@]}"; do
       "apt-get install g++-mingw-w64-x86-64-posix"
   fi
 done
-wine=${SYNCMGR_WINE:-}
-if [[ -z $wine ]]; then
-  for candidate in /usr/lib/wine/wine64 wine64 wine; do
-    if command -v "$candidate" >/dev/null 2>&1; then
-      wine=$candidate
-      break
-    fi
-  done
-fi
-if [[ -z $wine ]] || ! command -v "$wine" >/dev/null 2>&1; then
-  missing "Wine (${wine:-wine64})" "apt-get install wine64"
-fi
-wineserver=$(dirname "$(command -v "$wine")")/wineserver
-[[ -x $wineserver ]] || wineserver=$(command -v wineserver || true)
-[[ -n $wineserver ]] || missing "wineserver" "apt-get install wine64"
+wine_find || missing "$wine_missing" "apt-get install wine64"
 python=/usr/bin/python3
 [[ -x $python ]] || python=$(command -v python3)
 
 # Short paths: Bazel's test directories are too deep for some Windows paths
 # (MAX_PATH) once they are seen from Wine as Z:\...
 work=$(mktemp -d /tmp/syncmgr-wine.XXXXXX)
-export HOME=$work/home WINEPREFIX=$work/wineprefix TMPDIR=$work/tmp
-export WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
-unset DISPLAY WAYLAND_DISPLAY
 # Bazel's test protocol variables are for this script, not for the
 # GoogleTest programs it starts (Wine passes the environment on, and
 # GoogleTest would write its XML to a Linux path).
 unset XML_OUTPUT_FILE TEST_PREMATURE_EXIT_FILE TEST_SHARD_STATUS_FILE \
   TEST_TOTAL_SHARDS TEST_SHARD_INDEX GTEST_OUTPUT
-mkdir -p "$HOME" "$TMPDIR" "$work/bin" "$work/reports"
+mkdir -p "$work/bin" "$work/reports"
 # shellcheck disable=SC2317  # Invoked by the traps below.
 cleanup() {
-  if [[ -d $WINEPREFIX ]]; then "$wineserver" -k >/dev/null 2>&1 || true; fi
+  if [[ -d $work/wineprefix ]]; then
+    "$wineserver" -k >/dev/null 2>&1 || true
+  fi
   if [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} && -d $work/reports ]]; then
     cp -r "$work/reports/." "$TEST_UNDECLARED_OUTPUTS_DIR/" 2>/dev/null || true
   fi
@@ -107,8 +98,8 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+now() { wine_now; }
+since() { wine_since "$1"; }
 winpath() { printf 'Z:%s' "${1//\//\\}"; }
 failures=0
 fail() {
@@ -124,23 +115,22 @@ wbin=$(winpath "$work/bin")
 total=$(now)
 
 # ---- The prefix ----
-start=$(now)
-"$wine" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f \
-  >"$work/prefix.log" 2>&1 || {
+if ! wine_prefix_create "$work" "$work/prefix.log"; then
   cat "$work/prefix.log"
   fail "could not create the Wine prefix"
   exit 1
-}
-echo "Prefix: $("$wine" --version 2>/dev/null), created in $(since "$start")"
+fi
 
 start=$(now)
-for dll in mobsync.dll sample_handler.dll; do
-  if ! "$wine" regsvr32 "$wbin\\$dll" >"$work/regsvr32.log" 2>&1 ||
-    ! grep -q "Successfully registered" "$work/regsvr32.log"; then
-    cat "$work/regsvr32.log"
-    fail "regsvr32 $dll"
-  fi
-done
+if ! wine_install_mobsync "$bin/mobsync.dll" "$work/regsvr32.log"; then
+  tr -d '\r' <"$work/regsvr32.log"
+  fail "regsvr32 mobsync.dll"
+fi
+if ! "$wine" regsvr32 "$wbin\\sample_handler.dll" >"$work/regsvr32.log" 2>&1 ||
+  ! grep -q "Successfully registered" "$work/regsvr32.log"; then
+  tr -d '\r' <"$work/regsvr32.log"
+  fail "regsvr32 sample_handler.dll"
+fi
 echo "regsvr32 mobsync.dll sample_handler.dll: $(since "$start")"
 "$wine" reg query \
   'HKLM\Software\Microsoft\Windows\CurrentVersion\Syncmgr\Handlers' /s \
@@ -232,7 +222,7 @@ fi
 
 # ---- 4. Handlers as Windows writes them ----
 # Their DllRegisterServer writes the window handler's HandlerItems and
-# registers all three with CLSID_SyncMgr.
+# registers all four with CLSID_SyncMgr.
 if ! "$wine" regsvr32 "$wbin\\windows_handlers.dll" >"$work/regsvr32.log" 2>&1
 then
   tr -d '\r' <"$work/regsvr32.log"
@@ -269,7 +259,7 @@ if "$wine" reg query \
   >/dev/null 2>&1; then
   fail "regsvr32 /u sample_handler.dll left its Sync Manager registration"
 fi
-"$wine" regsvr32 /u "$wbin\\mobsync.dll" >"$work/regsvr32.log" 2>&1 ||
+"$wine" regsvr32 /u "$wine_mobsync" >"$work/regsvr32.log" 2>&1 ||
   fail "regsvr32 /u mobsync.dll: $(tr -d '\r' <"$work/regsvr32.log")"
 if timeout 120 "$wine" "$wbin\\windows_smoke.exe" unregistered \
   >"$work/smoke.log" 2>&1; then

@@ -14,7 +14,10 @@
 //                     threads, which do not initialize COM themselves)
 //                     belong to the MTA, kept alive with CoIncrementMTAUsage
 //   --apartment=mta   the multithreaded apartment
-// (passed on to the scenario processes through SYNCMGR_CERTIFY_APARTMENT).
+// (passed on to the scenario processes through SYNCMGR_CERTIFY_APARTMENT),
+// and an unhandled-exception filter in every process
+// (windows/platform/crash_report.h), so that a handler that crashes fails
+// its scenario as crashed, with the module and offset, at once.
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -24,7 +27,12 @@
 #include "conformance/certify_main.cc"
 #undef main
 
+#include "windows/platform/crash_report.h"
+
 int main(int argc, char** argv) {
+  // A crash (the handler's, in a scenario's process) ends the process at
+  // once with one line saying where: no post-mortem debugger.
+  syncmgr::windows::InstallCrashReporter();
   std::string apartment = "sta";
   if (const char* env = std::getenv("SYNCMGR_CERTIFY_APARTMENT")) {
     apartment = env;

@@ -15,7 +15,10 @@
 //                     apartment (passed on to the test processes through
 //                     SYNCMGR_CONFORMANCE_APARTMENT)
 // and, without --implementation, the DLL that HKCR names as CLSID_SyncMgr's
-// in-proc server (the suite then leaves that registration as it is).
+// in-proc server (the suite then leaves that registration as it is), and an
+// unhandled-exception filter in every process
+// (windows/platform/crash_report.h): a test that crashes is reported as
+// crashed, with the module and offset, at once.
 //
 //   conformance.exe [--apartment=mta|sta] [the suite's flags: --report_dir,
 //                   --expectations, --timeout, --jobs, --gtest_filter, ...]
@@ -31,6 +34,8 @@
 #define main ConformanceMain
 #include "conformance/conformance_main.cc"
 #undef main
+
+#include "windows/platform/crash_report.h"
 
 namespace {
 
@@ -55,6 +60,9 @@ std::string RegisteredImplementation() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A crash (in a test's process) ends the process at once with one line
+  // saying where: no post-mortem debugger.
+  syncmgr::windows::InstallCrashReporter();
   std::string apartment = "mta";
   if (const char* env = std::getenv("SYNCMGR_CONFORMANCE_APARTMENT")) {
     apartment = env;

@@ -2,7 +2,9 @@
 // Linux one is conformance/report/child_process.cc): CreateProcess with the
 // child's stdout and stderr on one pipe, in a job object, so that a child
 // that hangs (a handler's modal dialog) is killed with everything it
-// started when its time is up. The output comes back with LF line ends.
+// started when its time is up. The output comes back with LF line ends. A
+// child that crashed is described by the line its unhandled-exception
+// filter wrote (windows/platform/crash_report.h), when there is one.
 #include "conformance/report/child_process.h"
 
 #include <atomic>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "reference/mobsync/windows_types.h"
+#include "windows/platform/crash_report.h"
 
 namespace syncmgr::conformance {
 namespace {
@@ -104,16 +107,25 @@ std::wstring EnvironmentBlock(const std::vector<std::string>& overrides) {
 std::string ChildResult::Describe() const {
   char buf[160];
   if (!started) return "could not be started";
+  const DWORD code = static_cast<DWORD>(exit_code);
+  if (!timed_out && code >= 0x80000000u) {
+    // The line the child's unhandled-exception filter wrote before it ended
+    // with the exception code (windows/platform/crash_report.h): it names
+    // the module and the offset.
+    std::snprintf(buf, sizeof buf, "crashed with 0x%08lX at ",
+                  static_cast<unsigned long>(code));
+    const size_t at = output.rfind(buf);
+    if (at != std::string::npos) {
+      const size_t end = output.find('\n', at);
+      return output.substr(at, end == std::string::npos ? end : end - at);
+    }
+  }
   if (timed_out) {
     std::snprintf(buf, sizeof buf, "timed out after %.0f s", seconds);
-  } else if (static_cast<DWORD>(exit_code) >= 0xC0000000u) {
-    const DWORD code = static_cast<DWORD>(exit_code);
-    const char* name = code == 0xC0000005u   ? " (access violation)"
-                       : code == 0xC00000FDu ? " (stack overflow)"
-                       : code == 0xC0000409u ? " (fail-fast, abort)"
-                                             : "";
+  } else if (code >= 0xC0000000u) {
     std::snprintf(buf, sizeof buf, "crashed with exception 0x%08lX%s",
-                  static_cast<unsigned long>(code), name);
+                  static_cast<unsigned long>(code),
+                  syncmgr::windows::ExceptionName(code));
   } else {
     std::snprintf(buf, sizeof buf, "exited with %d", exit_code);
   }

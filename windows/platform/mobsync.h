@@ -2,7 +2,7 @@
 //
 // The Windows side of reference/mobsync/mobsync.h: the real <mobsync.h>
 // (MinGW-w64's), plus what our sources use beyond it. Where MinGW-w64 and
-// the Windows SDK differ (MOBSYNC-FACTS §4), the SDK's values win, as in the
+// the Windows SDK differ (docs/api-facts.md), the SDK's values win, as in the
 // Linux header: the masks are redefined to the SDK's and the SDK-only
 // constants are added, so that the reference behaves the same on both.
 //

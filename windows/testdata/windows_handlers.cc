@@ -1,4 +1,4 @@
-// windows_handlers.dll: three variants of the sample handler that behave
+// windows_handlers.dll: four variants of the sample handler that behave
 // the way real Windows handlers often do, for certify.exe under Wine:
 //
 //   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A001}  window handler: delivers its
@@ -16,8 +16,13 @@
 //   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A003}  modal handler: Synchronize opens a
 //       message box nobody will close; certify must fail the scenario as
 //       timed out and go on.
+//   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A004}  init-window handler: Initialize
+//       creates a hidden top-level window, and Synchronize's callbacks come
+//       from its window procedure, sent there with SendMessage by a worker
+//       thread (ThreadingModel Apartment; certify passes it, in a Wine
+//       prefix where top-level windows can be created).
 //
-// regsvr32 windows_handlers.dll registers the three CLSIDs and registers
+// regsvr32 windows_handlers.dll registers the four CLSIDs and registers
 // them with CLSID_SyncMgr (ISyncMgrRegister); regsvr32 /u undoes it.
 #include <algorithm>
 #include <functional>
@@ -49,6 +54,11 @@ constexpr GUID kModalHandlerClsid = {
     0x6D2B,
     0x4C1A,
     {0x9E, 0x57, 0x0C, 0x0F, 0xFE, 0xE0, 0xA0, 0x03}};
+constexpr GUID kInitWindowHandlerClsid = {
+    0x5A3F1E00,
+    0x6D2B,
+    0x4C1A,
+    {0x9E, 0x57, 0x0C, 0x0F, 0xFE, 0xE0, 0xA0, 0x04}};
 
 HINSTANCE g_module = nullptr;
 
@@ -224,6 +234,89 @@ class WindowHandler final : public VariantHandler {
   }
 };
 
+// ---- The init-window handler ----
+
+// Like many handlers written for the old API: Initialize creates a hidden
+// top-level window (a popup, never shown) on the calling thread, and every
+// callback of Synchronize reaches the manager from that window's procedure,
+// sent to it with SendMessage by a worker thread. It needs a desktop in
+// which top-level windows can be created (under Wine: a graphics driver
+// chosen before the prefix's wineserver started, windows/wine_prefix.sh)
+// and a manager whose waiting thread dispatches messages.
+class InitWindowHandler final : public VariantHandler {
+ public:
+  ~InitWindowHandler() override {
+    if (window_ == nullptr) return;
+    // Only the thread that created a window can destroy it; from another
+    // thread (the worker's final Release) the window closes itself when its
+    // thread next dispatches messages, or goes with that thread.
+    if (GetWindowThreadProcessId(window_, nullptr) == GetCurrentThreadId()) {
+      DestroyWindow(window_);
+    } else {
+      PostMessageW(window_, WM_CLOSE, 0, 0);
+    }
+  }
+
+  HRESULT STDMETHODCALLTYPE Initialize(DWORD reserved, DWORD flags,
+                                       DWORD cookie_size,
+                                       const BYTE* cookie) override {
+    const HRESULT hr =
+        VariantHandler::Initialize(reserved, flags, cookie_size, cookie);
+    if (hr != S_OK || window_ != nullptr) return hr;
+    static const ATOM atom = [] {
+      WNDCLASSW cls{};
+      cls.lpfnWndProc = WindowProc;
+      cls.hInstance = g_module;
+      cls.lpszClassName = L"SyncmgrInitWindowHandler";
+      return RegisterClassW(&cls);
+    }();
+    if (atom == 0) return HRESULT_FROM_WIN32(GetLastError());
+    window_ = CreateWindowExW(WS_EX_TOOLWINDOW, L"SyncmgrInitWindowHandler",
+                              L"", WS_POPUP, 0, 0, 0, 0, nullptr, nullptr,
+                              g_module, nullptr);
+    return window_ != nullptr ? S_OK : HRESULT_FROM_WIN32(GetLastError());
+  }
+
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> cb = Callback();
+    if (!cb || window_ == nullptr) return E_UNEXPECTED;
+    auto* work = new Work{this, cb};
+    AddRef();
+    const HANDLE thread =
+        CreateThread(nullptr, 0, &InitWindowHandler::Run, work, 0, nullptr);
+    if (thread == nullptr) {
+      const HRESULT error = HRESULT_FROM_WIN32(GetLastError());
+      delete work;
+      Release();
+      return error;
+    }
+    CloseHandle(thread);
+    return S_OK;
+  }
+
+ private:
+  struct Work {
+    InitWindowHandler* handler;
+    ComPtr<ISyncMgrSynchronizeCallback> callback;
+  };
+  static DWORD WINAPI Run(void* context) {
+    Work* work = static_cast<Work*>(context);
+    std::function<void()> report = [work] {
+      work->handler->Report(work->callback.Get());
+    };
+    // Blocks until the window's thread dispatches the message; the
+    // progress and the completion are called from the window procedure.
+    SendMessageW(work->handler->window_, kReportMessage, 0,
+                 reinterpret_cast<LPARAM>(&report));
+    InitWindowHandler* handler = work->handler;
+    delete work;
+    handler->Release();
+    return 0;
+  }
+
+  HWND window_ = nullptr;
+};
+
 // ---- The marshaling handler ----
 
 class MarshalingHandler final : public VariantHandler {
@@ -303,6 +396,10 @@ STDAPI DllGetClassObject(REFCLSID clsid, REFIID riid, LPVOID* ppv) {
     return syncmgr::com::GetClassObjectFor<WindowHandler>(kWindowHandlerClsid,
                                                           clsid, riid, ppv);
   }
+  if (IsEqualCLSID(clsid, kInitWindowHandlerClsid)) {
+    return syncmgr::com::GetClassObjectFor<InitWindowHandler>(
+        kInitWindowHandlerClsid, clsid, riid, ppv);
+  }
   if (IsEqualCLSID(clsid, kMarshalingHandlerClsid)) {
     return syncmgr::com::GetClassObjectFor<MarshalingHandler>(
         kMarshalingHandlerClsid, clsid, riid, ppv);
@@ -324,6 +421,7 @@ constexpr Registration kRegistrations[] = {
     {&kWindowHandlerClsid, L"Window handler", L"Apartment"},
     {&kMarshalingHandlerClsid, L"Marshaling handler", L"Both"},
     {&kModalHandlerClsid, L"Modal handler", L"Both"},
+    {&kInitWindowHandlerClsid, L"Init-window handler", L"Apartment"},
 };
 
 bool SetString(HKEY root, const std::wstring& key, const wchar_t* name,
