@@ -278,6 +278,21 @@ TEST(CertifyKnownBad, NoProgressForOneItem) {
   ExpectFailsExactly({"bad_no_progress_for_last_item", {"CB-010"}});
 }
 
+TEST(CertifyKnownBad, CloneStartingOver) {
+  REQUIREMENT("EN-002");
+  ExpectFailsExactly({"bad_clone_starts_over", {"EN-002"}});
+}
+
+TEST(CertifyKnownBad, SkipDoingNothing) {
+  REQUIREMENT("EN-002");
+  ExpectFailsExactly({"bad_skip_does_nothing", {"EN-002"}});
+}
+
+TEST(CertifyKnownBad, CompletingThenReturningSFalse) {
+  REQUIREMENT("CB-003");
+  ExpectFailsExactly({"bad_completes_then_returns_s_false", {"CB-003"}});
+}
+
 TEST(CertifyKnownBad, SynchronizeReturningSFalse) {
   REQUIREMENT("HS-018");
   ExpectFailsExactly({"bad_synchronize_returns_s_false", {"HS-018"}});

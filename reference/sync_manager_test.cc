@@ -750,6 +750,37 @@ TEST_P(HandlerLifecycle, ShowErrorRetryRunsPrepareAndSynchronizeAgain) {
   EXPECT_EQ(report.errors[0].text, u"failed");
 }
 
+// ShowError may show UI without MAYBOTHERUSER, after asking EnableModeless:
+// that is no HS-013 violation; the same call from Synchronize is.
+TEST_P(HandlerLifecycle, EnableModelessIsForShowErrorWithoutMayBotherUser) {
+  REQUIREMENT("HS-013");
+  Reconfigure([](Options& o) {
+    o.show_errors = true;
+    o.may_bother_user = false;
+  });
+  const GUID error_id = TestGuid(0x501);
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    SYNCMGRLOGERRORINFO info{};
+    info.cbSize = sizeof info;
+    info.mask = SYNCMGRLOGERROR_ERRORID | SYNCMGRLOGERROR_ERRORFLAGS;
+    info.dwSyncMgrErrorFlags = SYNCMGRERRORFLAG_ENABLEJUMPTEXT;
+    info.ErrorID = error_id;
+    mock_.callback()->LogError(SYNCMGRLOGLEVEL_ERROR, u"failed", &info);
+    mock_.callback()->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  EXPECT_CALL(mock_, ShowError(IsNull(), error_id))
+      .WillOnce(Invoke([&](HWND, const GUID&) {
+        EXPECT_THAT(mock_.callback()->EnableModeless(TRUE), HresultIs(S_FALSE));
+        mock_.callback()->ShowErrorCompleted(S_OK, 0, nullptr);
+        return S_OK;
+      }));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+  EXPECT_FALSE(HasViolation(report, "HS-013")) << ViolationText(report);
+}
+
 TEST_P(HandlerLifecycle, HandlerUnregisteredDuringSessionFinishesNormally) {
   REQUIREMENT("REG-102 REG-006");
   EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {

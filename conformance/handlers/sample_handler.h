@@ -67,11 +67,12 @@ class SampleHandler : public syncmgr::com::Object<ISyncMgrSynchronize> {
   // The cookie bytes, copied in Initialize (the pointer is valid only
   // during that call).
   const std::vector<BYTE>& cookie() const { return cookie_; }
-
- private:
   // The worker's job: progress for each chosen item, then the completion.
+  // Variants that synchronize inside Synchronize call it themselves.
   void SynchronizeItems(
       syncmgr::com::ComPtr<ISyncMgrSynchronizeCallback> callback);
+
+ private:
   bool IsKnownItem(const GUID& id) const;
 
   std::mutex mu_;

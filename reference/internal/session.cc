@@ -459,12 +459,18 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
       return E_UNEXPECTED;
     }
     if (!fEnable) return S_OK;
+    const bool in_show_error = state_->phase == Phase::kShowErrorPending ||
+                               state_->phase == Phase::kShowErrorDone ||
+                               state_->phase == Phase::kShowErrorRefused;
     if (!state_->options().may_bother_user) {
       // HS-013: without SYNCMGRFLAG_MAYBOTHERUSER a handler shows no UI, so
-      // it has no dialog to ask about.
-      state_->ViolateLocked("HS-013",
-                            "EnableModeless(TRUE) although Initialize's flags "
-                            "lacked SYNCMGRFLAG_MAYBOTHERUSER");
+      // it has no dialog to ask about; ShowError may show UI regardless,
+      // after asking EnableModeless (D:showerror, HS-023).
+      if (!in_show_error) {
+        state_->ViolateLocked("HS-013",
+                              "EnableModeless(TRUE) although Initialize's "
+                              "flags lacked SYNCMGRFLAG_MAYBOTHERUSER");
+      }
       return S_FALSE;  // CB-106
     }
     return S_OK;

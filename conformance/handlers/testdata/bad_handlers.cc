@@ -95,7 +95,13 @@ class CrashesOnEmptyCookie final : public SampleHandler {
 // Wraps the sample's enumerator to break one enumerator rule.
 class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
  public:
-  enum class Fault { kZeroSizedItem, kSharedClone, kEndlessZeroSizedItems };
+  enum class Fault {
+    kZeroSizedItem,
+    kSharedClone,
+    kEndlessZeroSizedItems,
+    kCloneStartsOver,
+    kSkipDoesNothing
+  };
   BrokenEnumerator(ComPtr<ISyncMgrEnumItems> inner, Fault fault)
       : inner_(std::move(inner)), fault_(fault) {}
   HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
@@ -116,6 +122,7 @@ class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
     return hr;
   }
   HRESULT STDMETHODCALLTYPE Skip(ULONG celt) override {
+    if (fault_ == Fault::kSkipDoesNothing) return S_OK;
     return inner_->Skip(celt);
   }
   HRESULT STDMETHODCALLTYPE Reset() override { return inner_->Reset(); }
@@ -124,6 +131,12 @@ class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
       if (out == nullptr) return E_INVALIDARG;
       *out = new BrokenEnumerator(inner_, fault_);  // just as endless
       return S_OK;
+    }
+    if (fault_ == Fault::kCloneStartsOver) {
+      // An independent enumerator, but at the start, not at this position.
+      const HRESULT hr = inner_->Clone(out);
+      if (hr == S_OK && *out != nullptr) (*out)->Reset();
+      return hr;
     }
     if (fault_ != Fault::kSharedClone) return inner_->Clone(out);
     AddRef();  // the "clone" is this very enumerator
@@ -154,6 +167,12 @@ using MalformedItem =
     WithBrokenEnumerator<BrokenEnumerator::Fault::kZeroSizedItem>;
 // EN-002: Clone hands out the same enumerator instead of an independent one.
 using SharedClone = WithBrokenEnumerator<BrokenEnumerator::Fault::kSharedClone>;
+// EN-002: Clone gives an enumerator at the start, not at the same position.
+using CloneStartsOver =
+    WithBrokenEnumerator<BrokenEnumerator::Fault::kCloneStartsOver>;
+// EN-002: Skip answers S_OK and skips nothing.
+using SkipDoesNothing =
+    WithBrokenEnumerator<BrokenEnumerator::Fault::kSkipDoesNothing>;
 // HS-107, EN-101: Next answers S_OK with one item of cbSize 0, forever.
 using EndlessMalformedItems =
     WithBrokenEnumerator<BrokenEnumerator::Fault::kEndlessZeroSizedItems>;
@@ -329,6 +348,20 @@ class NeverReportsProgress final : public SampleHandler {
 class SynchronizeReturnsSFalse final : public SampleHandler {
  public:
   HRESULT STDMETHODCALLTYPE Synchronize(HWND) override { return S_FALSE; }
+};
+
+// CB-003: synchronizes as the sample does, but inside the call (progress,
+// then SynchronizeCompleted(S_OK)), then returns S_FALSE: the completion came
+// for a call that did not return S_OK. One bug, reported as CB-003 alone (not
+// HS-018 too).
+class CompletesThenReturnsSFalse final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
+    if (!callback) return E_UNEXPECTED;
+    SynchronizeItems(callback);  // inside the call, completion included
+    return S_FALSE;
+  }
 };
 
 // CB-004: calls ShowPropertiesCompleted in Synchronize, although the
