@@ -5,8 +5,9 @@
 #
 #   bazel run //conformance:certify_windows -- --handler=/abs/path/handler.dll \
 #       --clsid={xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} [--report_dir=DIR] \
-#       [--apartment=sta|mta] [certify's other flags: --scenarios, --timeout,
-#        --expectations, --completion_timeout_ms, --list]
+#       [--registry=FILE.reg]... [--setup=COMMAND]... [--apartment=sta|mta] \
+#       [certify's other flags: --scenarios, --timeout, --expectations,
+#        --completion_timeout_ms, --list]
 #
 # It makes a fresh Wine prefix that behaves like a desktop session (graphics
 # driver "null": the handler may create windows, none is shown; AeDebug off:
@@ -22,7 +23,35 @@
 # --report_dir (default: certify-report in the directory bazel run was
 # started from) and deletes the prefix. Every setup step is printed and
 # listed in the report's notes. Exit status: certify's (0 every requirement
-# passed, 1 one failed, 2 usage error).
+# passed, 1 one failed, 2 usage error), or 2 when the prefix could not be
+# set up (a --registry file missing or not imported, a --setup command that
+# failed).
+#
+# The handler's own configuration, for handlers whose items come from it
+# (in a fresh prefix they have none, and certify can judge no item rule),
+# is seeded after regsvr32 and before certify runs, in the order given:
+#
+#   --registry=FILE.reg  (repeatable) imported into the prefix with
+#       `wine reg import` (a file as regedit exports it: first line
+#       "Windows Registry Editor Version 5.00" or "REGEDIT4", UTF-8/ANSI
+#       or UTF-16). A missing file, a nonzero exit or any message from
+#       reg (e.g. a key under an unknown root) stops with exit 2. Wine 8's
+#       reg skips a malformed value line without a word (measured), which
+#       shows only in certify's results. `wine regedit /S` is not used: it
+#       exits 0 even for a file that is missing or not a .reg file.
+#   --setup=COMMAND  (repeatable) run with `bash -c` in the directory bazel
+#       run was started from, with the prefix's environment (WINEPREFIX,
+#       HOME and TMPDIR in the temporary directory, no DISPLAY) and WINE
+#       (the Wine program certify uses), HANDLER_DLL (the handler's Linux
+#       path) and CLSID set, e.g.
+#         --setup='"$WINE" /abs/vendor/configure.exe /silent'
+#       Its output is printed; exit status other than 0 stops with exit 2
+#       (wrap it for installers that return other codes on success:
+#       --setup='"$WINE" setup.exe /q || [ $? -eq 3010 ]').
+#
+# Each import and command is a setup note in the report (the file and its
+# key count; the command, its exit status and time). HKCR's InprocServer32
+# is read after them, so a .reg may also change the registration.
 #
 # Bazel passes CERTIFY_EXE MOBSYNC_DLL SPEC_JSON WINE_PREFIX_SH before the
 # user's flags (without WINE_PREFIX_SH, windows/wine_prefix.sh is looked for
@@ -69,8 +98,18 @@ absolute() {
 }
 
 handler="" clsid="" report_dir="$here/certify-report" args=() list=0
+steps=()  # "registry=FILE" and "setup=COMMAND", in the order given
 for arg in "$@"; do
   case $arg in
+    --registry=*)
+      f=$(absolute "${arg#--registry=}")
+      [[ -f $f ]] || die "--registry: $f is not a file"
+      steps+=("registry=$f")
+      ;;
+    --setup=*)
+      [[ -n ${arg#--setup=} ]] || die "--setup: the command is empty"
+      steps+=("$arg")
+      ;;
     --handler=*) handler=$(absolute "${arg#--handler=}") ;;
     --report_dir=*) report_dir=$(absolute "${arg#--report_dir=}") ;;
     --expectations=*)
@@ -81,7 +120,7 @@ for arg in "$@"; do
     --list) list=1 args+=("$arg") ;;
     --clsid=*) clsid=${arg#--clsid=} args+=("$arg") ;;
     -h | --help)
-      sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'
+      awk 'NR < 3 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"
       exit 0
       ;;
     *) args+=("$arg") ;;
@@ -134,11 +173,9 @@ if ! wine_install_mobsync "$mobsync_dll" "$work/regsvr32.log"; then
   die "regsvr32 mobsync.dll failed"
 fi
 
-# The handler's own registration (regsvr32 runs its DllRegisterServer),
-# then what HKCR says: certify registers the CLSID itself (ThreadingModel
-# Both, windows/platform/com.cc) unless InprocServer32 names this DLL.
+# The handler's own registration (regsvr32 runs its DllRegisterServer).
 register_handler() {
-  local name key values path model mine
+  local name
   name=$(basename "$handler")
   if "$wine" regsvr32 "$(winpath "$handler")" >"$work/regsvr32.log" 2>&1; then
     wine_note "regsvr32 $name: DllRegisterServer succeeded"
@@ -146,7 +183,67 @@ register_handler() {
     wine_note "regsvr32 $name: failed ($(tr -d '\r' <"$work/regsvr32.log" |
       sed '/^$/d' | tail -n 1))"
   fi
+}
+
+# The text of a .reg file (UTF-16 with a byte order mark, as regedit
+# exports it, or 8-bit), for counting its keys.
+reg_text() {
+  if [[ $(head -c 2 "$1" | od -An -tx1 | tr -d ' ') == fffe ]]; then
+    iconv -f UTF-16 -t UTF-8 "$1" 2>/dev/null || true
+  else
+    cat "$1"
+  fi
+}
+
+# --registry=FILE: `wine reg import`, which prints nothing when it succeeds
+# (measured, Wine 8.0).
+import_registry() {
+  local file=$1 status=0 out keys first
+  # A short path: Bazel's runfiles are too deep for some Windows paths
+  # (MAX_PATH) once they are seen from Wine as Z:\...
+  cp "$file" "$work/import.reg"
+  "$wine" reg import "$(winpath "$work/import.reg")" >"$work/reg.log" 2>&1 ||
+    status=$?
+  out=$(tr -d '\r' <"$work/reg.log" | sed '/^$/d')
+  if [[ $status -ne 0 && -z $out ]]; then
+    die "--registry: wine reg import $file failed (exit $status, no" \
+      "message): is it a .reg file? Its first line must be 'Windows" \
+      "Registry Editor Version 5.00' or 'REGEDIT4'"
+  elif [[ $status -ne 0 || -n $out ]]; then
+    die "--registry: wine reg import $file failed (exit $status): $out"
+  fi
+  keys=$(reg_text "$file" | tr -d '\r' | grep -c '^\[[^-]' || true)
+  first=$(reg_text "$file" | tr -d '\r' | sed -n 's/^\[\([^-].*\)\]$/\1/p' |
+    head -n 1)
+  wine_note "registry: $file imported into the prefix with wine reg import" \
+    "(exit 0): $keys key(s)${first:+, the first $first}"
+}
+
+# --setup=COMMAND: bash -c in the user's directory, with the prefix's
+# environment; its output is shown.
+run_setup() {
+  local command=$1 start status
+  start=$(wine_now)
+  echo "certify_windows: running --setup command: $command"
+  set +e
+  (cd "$here" && WINE=$wine HANDLER_DLL=$handler CLSID=$clsid \
+    bash -c "$command") </dev/null 2>&1 | tr -d '\r' | sed 's/^/  | /'
+  status=${PIPESTATUS[0]}
+  set -e
+  if [[ $status -ne 0 ]]; then
+    die "--setup: the command exited with status $status: $command"
+  fi
+  wine_note "setup command (bash -c, WINEPREFIX set, in $here): $command;" \
+    "exit status 0, $(wine_since "$start")"
+}
+
+# What HKCR says once the handler is registered and configured: certify
+# registers the CLSID itself (ThreadingModel Both, windows/platform/com.cc)
+# unless InprocServer32 names this DLL.
+read_registration() {
+  local name key values path model mine
   [[ -n $clsid ]] || return 0
+  name=$(basename "$handler")
   key="HKCR\\CLSID\\$clsid\\InprocServer32"
   values=$("$wine" reg query "$key" 2>/dev/null | tr -d '\r') || values=""
   path=$(sed -n 's/^ *(Default) *REG_[A-Z_]* *//p' <<<"$values")
@@ -166,6 +263,13 @@ register_handler() {
 
 if [[ $list -eq 0 ]]; then
   register_handler
+  for step in "${steps[@]}"; do
+    case $step in
+      registry=*) import_registry "${step#registry=}" ;;
+      --setup=*) run_setup "${step#--setup=}" ;;
+    esac
+  done
+  read_registration
   args=("--handler=$(winpath "$handler")"
     "--report_dir=$(winpath "$work/report")"
     "--setup_notes=$(winpath "$wine_setup_notes")" "${args[@]}")

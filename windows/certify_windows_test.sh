@@ -13,11 +13,27 @@
 #                       registered the handler itself (its
 #                       DllRegisterServer), with ThreadingModel MODEL, and
 #                       certify used that
+#   EXPECT items:MODEL  as pass:MODEL, and the handler's items were
+#                       judged: EN-001 and EN-002 passed; each
+#                       --registry=FILE among the flags is a setup note
+#                       ("registry: FILE imported ... (exit 0)") and each
+#                       --setup=COMMAND one with "exit status 0"
+#   EXPECT no_items:MODEL
+#                       the handler enumerated no items: EN-002 not run,
+#                       with a reason saying the handler enumerated no item;
+#                       EN-001 passed; no check failed, crashed or timed
+#                       out, so the documented verdict is not FAIL for the
+#                       missing items; registered as for pass:MODEL
 #   EXPECT crash:DLL    certify exits 1, verdict FAIL; a scenario that
 #                       crashed fails as "crashed with 0xC0000005 at
 #                       DLL+0x...", within 10 s, and nothing timed out;
 #                       certify registered the CLSID itself (no
 #                       DllRegisterServer), ThreadingModel Both
+#   EXPECT setup_errors certify_windows stops with exit 2, a message and no
+#                       report for each of: --registry=/nonexistent.reg
+#                       (at once, before any prefix is made), a
+#                       --registry file that is not a .reg file (wine reg
+#                       import fails), and a --setup command that exits 3
 #
 # Usage: certify_windows_test.sh CERTIFY_WINDOWS_SH CERTIFY_EXE MOBSYNC_DLL
 #            SPEC_JSON WINE_PREFIX_SH HANDLER_DLL CLSID EXPECT
@@ -70,12 +86,74 @@ mkdir -p "$report"
 unset XML_OUTPUT_FILE TEST_PREMATURE_EXIT_FILE TEST_SHARD_STATUS_FILE \
   TEST_TOTAL_SHARDS TEST_SHARD_INDEX GTEST_OUTPUT
 
-set +e
-bash "$certify_windows" "$certify_exe" "$mobsync_dll" "$spec_json" \
-  "$prefix_sh" --handler="$tmp/$(basename "$handler")" --clsid="$clsid" \
-  --report_dir="$report" "$@" 2>&1 | tee "$report/console.log"
-status=${PIPESTATUS[0]}
-set -e
+# certify_windows on the handler with these flags: $status, its output in
+# $report/console.log.
+certify_windows() {
+  set +e
+  bash "$certify_windows" "$certify_exe" "$mobsync_dll" "$spec_json" \
+    "$prefix_sh" --handler="$tmp/$(basename "$handler")" --clsid="$clsid" \
+    --report_dir="$report" "$@" 2>&1 | tee "$report/console.log"
+  status=${PIPESTATUS[0]}
+  set -e
+}
+
+if [[ $expect == setup_errors ]]; then
+  problems=0
+  # NAME SECONDS PATTERN FLAG...: exit 2, PATTERN in the output, no report,
+  # within SECONDS.
+  stops() {
+    local name=$1 limit=$2 pattern=$3 start seconds
+    shift 3
+    echo "--- $name"
+    rm -rf "$report" && mkdir -p "$report"
+    start=$(wine_now)
+    certify_windows "$@"
+    seconds=$(wine_since "$start")
+    local ok=1
+    [[ $status -eq 2 ]] || ok=0
+    grep -qE -e "$pattern" "$report/console.log" || ok=0
+    [[ ! -f $report/report.json ]] || ok=0
+    awk -v s="${seconds% s}" -v l="$limit" 'BEGIN { exit !(s < l) }' || ok=0
+    if [[ $ok -eq 1 ]]; then
+      echo "  ok    $name: exit 2 in $seconds, no report, /$pattern/"
+    else
+      echo "  FAIL  $name: exit $status in $seconds (limit $limit s)," \
+        "report.json $([[ -f $report/report.json ]] || echo "not ")written;" \
+        "expected exit 2 and /$pattern/"
+      problems=$((problems + 1))
+    fi
+    if [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} ]]; then
+      cp "$report/console.log" "$TEST_UNDECLARED_OUTPUTS_DIR/$name.log" || true
+    fi
+  }
+  stops missing_file 5 \
+    "^certify_windows: --registry: /nonexistent.reg is not a file$" \
+    --registry=/nonexistent.reg
+  if grep -q "Wine prefix:" "$report/console.log"; then
+    echo "  FAIL  missing_file: a Wine prefix was made before the check"
+    problems=$((problems + 1))
+  fi
+  printf '%s\n' '[HKEY_CURRENT_USER\Software\SyncmgrConformance]' \
+    '"NoHeader"="1"' >"$tmp/no_header.reg"
+  stops not_a_reg_file 120 \
+    "--registry: wine reg import $tmp/no_header.reg failed \(exit [1-9]" \
+    --registry="$tmp/no_header.reg"
+  stops setup_fails 120 \
+    "--setup: the command exited with status 3: echo configuring; exit 3" \
+    --setup="echo configuring; exit 3"
+  grep -qx "  | configuring" "$report/console.log" || {
+    echo "  FAIL  setup_fails: the command's output was not shown"
+    problems=$((problems + 1))
+  }
+  if [[ $problems -eq 0 ]]; then
+    echo "certify_windows_test: PASS"
+    exit 0
+  fi
+  echo "certify_windows_test: FAIL ($problems problem(s))"
+  exit 1
+fi
+
+certify_windows "$@"
 if [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} ]]; then
   cp -r "$report/." "$TEST_UNDECLARED_OUTPUTS_DIR/" 2>/dev/null || true
 fi
@@ -86,12 +164,13 @@ if [[ ! -f $report/report.json ]]; then
 fi
 
 "$python" - "$report/report.json" "$report/console.log" "$status" \
-  "$expect" "$(basename "$handler")" <<'EOF'
+  "$expect" "$(basename "$handler")" "$@" <<'EOF'
 import json
 import re
 import sys
 
-report_path, console_path, status, expect, dll = sys.argv[1:]
+report_path, console_path, status, expect, dll = sys.argv[1:6]
+flags = sys.argv[6:]
 status = int(status)
 report = json.load(open(report_path))
 console = open(console_path).read()
@@ -122,25 +201,57 @@ check(has_note(r"Wine prefix: .*graphics driver null.*AeDebug off"),
 timed_out = results.get("timed out", [])
 check(not timed_out, "no scenario timed out" + "".join(
     "\n          %s: %s" % (c["name"], c["message"]) for c in timed_out))
-if kind == "pass":
+status_of = {r["id"]: r["status"] for r in report["requirements"]}
+bad = results.get("failed", []) + results.get("crashed", [])
+if kind in ("pass", "items", "no_items"):
     check(status == 0, "certify exited 0")
-    check(report["verdict"] == "PASS", "verdict PASS")
-    bad = results.get("failed", []) + results.get("crashed", [])
     check(not bad, "no check failed or crashed" + "".join(
         "\n          %s %s: %s" % (c["name"], c["requirements"], c["message"])
         for c in bad))
-    # A handler whose Initialize fails (no window: the prefix's old
-    # problem) passes vacuously, its sessions not observed: the sessions
-    # must have run, their completions reached the manager.
-    status_of = {r["id"]: r["status"] for r in report["requirements"]}
-    for rid in ("HS-012", "HS-016"):
-        check(status_of.get(rid) == "pass",
-              "%s passed (observed): %s" % (rid, status_of.get(rid)))
     check(has_note(r"regsvr32 %s: DllRegisterServer succeeded" % re.escape(dll)),
           "regsvr32 ran the handler's DllRegisterServer")
     check(has_note(r"ThreadingModel %s, as %s registered it" % (
         re.escape(what), re.escape(dll))),
         "the handler's own registration was used, ThreadingModel " + what)
+if kind in ("pass", "items"):
+    check(report["verdict"] == "PASS", "verdict PASS")
+    # A handler whose Initialize fails (no window: the prefix's old
+    # problem) passes vacuously, its sessions not observed: the sessions
+    # must have run, their completions reached the manager.
+    for rid in ("HS-012", "HS-016"):
+        check(status_of.get(rid) == "pass",
+              "%s passed (observed): %s" % (rid, status_of.get(rid)))
+if kind == "items":
+    # The items came from the imported configuration: the enumerator
+    # rules were judged, not left "not run".
+    for rid in ("EN-001", "EN-002"):
+        check(status_of.get(rid) == "pass",
+              "%s passed: %s" % (rid, status_of.get(rid)))
+    for flag in flags:
+        if flag.startswith("--registry="):
+            name = flag[len("--registry="):]
+            check(has_note(r"registry: \S*%s imported into the prefix with "
+                           r"wine reg import \(exit 0\): [1-9]\d* key"
+                           % re.escape(name.rsplit("/", 1)[-1])),
+                  "the import of %s is a setup note" % name)
+        elif flag.startswith("--setup="):
+            check(has_note(r"setup command .*: %s; exit status 0" %
+                           re.escape(flag[len("--setup="):])),
+                  "the --setup command is a setup note, exit status 0")
+elif kind == "no_items":
+    documented = report["verdicts"]["documented"]["verdict"]
+    check(documented != "FAIL",
+          "documented verdict not FAIL for the missing items: " + documented)
+    check(status_of.get("EN-001") == "pass",
+          "EN-001 passed (Next was called): %s" % status_of.get("EN-001"))
+    check(status_of.get("EN-002") == "not run",
+          "EN-002 not run: %s" % status_of.get("EN-002"))
+    why = [c["message"] for c in report["checks"]
+           if "EN-002" in c["requirements"] and c["result"] == "skipped"]
+    check(why and all("enumerated no item" in m for m in why),
+          "EN-002's reason: the handler enumerated no item: %s" %
+          (why[0] if why else "(none)"))
+    check(not has_note(r"registry: "), "no --registry import was noted")
 elif kind == "crash":
     check(status == 1, "certify exited 1")
     check(report["verdict"] == "FAIL", "verdict FAIL")
@@ -155,7 +266,7 @@ elif kind == "crash":
     check(has_note(r"certify registers %s itself, with ThreadingModel Both"
                    % re.escape(dll)),
           "certify registered the CLSID itself (no DllRegisterServer)")
-else:
+elif kind != "pass":
     check(False, "unknown EXPECT " + expect)
 print("certify_windows_test: %s" % ("PASS" if not problems else
                                    "FAIL (%d problem(s))" % len(problems)))

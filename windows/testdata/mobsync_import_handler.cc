@@ -17,8 +17,11 @@
 #include "conformance/handlers/sample_handler.h"
 #include "reference/mobsync/mobsync.h"
 #include "windows/platform/self_registration.h"
+#include "windows/testdata/handler_helpers.h"
 
 namespace {
+
+using syncmgr::testdata::WithSyncManager;
 
 // {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0B001}
 constexpr GUID kClsid = {0x5A3F1E00,
@@ -41,21 +44,6 @@ class Handler final : public syncmgr::sample::SampleHandler {
     return SampleHandler::ShowError(parent, error);
   }
 };
-
-template <typename Call>
-HRESULT WithSyncManager(Call&& call) {
-  const HRESULT init = CoInitializeEx(nullptr, COINIT_APARTMENTTHREADED);
-  ISyncMgrRegister* reg = nullptr;
-  HRESULT hr =
-      CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
-                       IID_ISyncMgrRegister, reinterpret_cast<void**>(&reg));
-  if (SUCCEEDED(hr)) {
-    hr = call(reg);
-    reg->Release();
-  }
-  if (SUCCEEDED(init)) CoUninitialize();
-  return hr;
-}
 
 }  // namespace
 

@@ -33,11 +33,14 @@
 
 #include "conformance/handlers/sample_handler.h"
 #include "reference/mobsync/mobsync.h"
+#include "windows/testdata/handler_helpers.h"
 
 namespace {
 
 using syncmgr::com::ComPtr;
 using syncmgr::sample::SampleHandler;
+using syncmgr::testdata::ListEnumerator;
+using syncmgr::testdata::WithSyncManager;
 
 constexpr GUID kWindowHandlerClsid = {
     0x5A3F1E00,
@@ -71,43 +74,6 @@ std::wstring ClsidText(const GUID& clsid) {
 std::wstring HandlerItemsKey() {
   return L"CLSID\\" + ClsidText(kWindowHandlerClsid) + L"\\HandlerItems";
 }
-
-// An enumerator over a fixed list of items.
-class ListEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
- public:
-  explicit ListEnumerator(std::vector<SYNCMGRITEM> items, ULONG position = 0)
-      : items_(std::move(items)), position_(position) {}
-  HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
-                                 ULONG* fetched) override {
-    if (rgelt == nullptr || (celt > 1 && fetched == nullptr)) {
-      return E_INVALIDARG;
-    }
-    ULONG n = 0;
-    while (n < celt && position_ < items_.size()) {
-      rgelt[n++] = items_[position_++];
-    }
-    if (fetched != nullptr) *fetched = n;
-    return n == celt ? S_OK : S_FALSE;
-  }
-  HRESULT STDMETHODCALLTYPE Skip(ULONG celt) override {
-    const ULONG left = static_cast<ULONG>(items_.size()) - position_;
-    position_ += std::min(celt, left);
-    return celt <= left ? S_OK : S_FALSE;
-  }
-  HRESULT STDMETHODCALLTYPE Reset() override {
-    position_ = 0;
-    return S_OK;
-  }
-  HRESULT STDMETHODCALLTYPE Clone(ISyncMgrEnumItems** out) override {
-    if (out == nullptr) return E_INVALIDARG;
-    *out = new ListEnumerator(items_, position_);
-    return S_OK;
-  }
-
- private:
-  std::vector<SYNCMGRITEM> items_;
-  ULONG position_;
-};
 
 // The sample handler, with the items of the last PrepareForSync and the
 // skipped ones kept where subclasses can see them.
@@ -429,21 +395,6 @@ bool SetString(HKEY root, const std::wstring& key, const wchar_t* name,
   return RegSetKeyValueW(root, key.c_str(), name, REG_SZ, value.c_str(),
                          static_cast<DWORD>((value.size() + 1) *
                                             sizeof(wchar_t))) == ERROR_SUCCESS;
-}
-
-template <typename Call>
-HRESULT WithSyncManager(Call&& call) {
-  const HRESULT init = CoInitializeEx(nullptr, COINIT_APARTMENTTHREADED);
-  ISyncMgrRegister* reg = nullptr;
-  HRESULT hr =
-      CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
-                       IID_ISyncMgrRegister, reinterpret_cast<void**>(&reg));
-  if (SUCCEEDED(hr)) {
-    hr = call(reg);
-    reg->Release();
-  }
-  if (SUCCEEDED(init)) CoUninitialize();
-  return hr;
 }
 
 }  // namespace
