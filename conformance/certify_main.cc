@@ -1078,14 +1078,19 @@ std::vector<Scenario> Scenarios() {
              d.Fail("EN-002",
                     "the clone did not start at the original's position");
            }
-           ExpectHresult(d, clone->Skip(1), S_OK, "EN-002", "Skip(1)");
-           const bool got_e = next(items.Get(), &e);
-           GUID f{};
-           const bool got_f = next(clone.Get(), &f);
-           if (got_e && got_f && IsEqualGUID(e, f)) {
-             d.Fail("EN-002",
-                    "Skip(1) on the clone did not skip one, or moved the "
-                    "original too");
+           // With a third item left to skip over: skipping on the clone
+           // moves the clone only. (With two, both are at the end, where
+           // Skip(1) rightly answers S_FALSE.)
+           if (count >= 3) {
+             ExpectHresult(d, clone->Skip(1), S_OK, "EN-002", "Skip(1)");
+             const bool got_e = next(items.Get(), &e);
+             GUID f{};
+             const bool got_f = next(clone.Get(), &f);
+             if (got_e && got_f && IsEqualGUID(e, f)) {
+               d.Fail("EN-002",
+                      "Skip(1) on the clone did not skip one, or moved the "
+                      "original too");
+             }
            }
          }
          // Skip on the original, with a clone taken at the same position
