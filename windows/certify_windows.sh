@@ -22,10 +22,11 @@
 # fails it as crashed, with the module and offset), copies the report to
 # --report_dir (default: certify-report in the directory bazel run was
 # started from) and deletes the prefix. Every setup step is printed and
-# listed in the report's notes. Exit status: certify's (0 every requirement
-# passed, 1 one failed, 2 usage error), or 2 when the prefix could not be
-# set up (a --registry file missing or not imported, a --setup command that
-# failed).
+# listed in the report's notes; certify.exe's output is shown as it comes,
+# a line repeated in a row once with its count. Exit status: certify's (0
+# every requirement passed, 1 one failed, 2 usage error), or 2 when the
+# prefix could not be set up (a --registry file missing or not imported, a
+# --setup command that failed).
 #
 # The handler's own configuration, for handlers whose items come from it
 # (in a fresh prefix they have none, and certify can judge no item rule),
@@ -276,9 +277,11 @@ if [[ $list -eq 0 ]]; then
 fi
 
 set +e
-# certify's own "Report: Z:\..." line names the prefix's copy: dropped.
-(cd "$work/bin" && "$wine" certify.exe "${args[@]}") 2>&1 | tr -d '\r' |
-  sed '/^Report: /d'
+# certify's own "Report: Z:\..." line names the prefix's copy: dropped. A
+# line repeated many times in a row (a handler, or Wine, in a loop) is
+# shown once with its count (wine_console).
+(cd "$work/bin" && "$wine" certify.exe "${args[@]}") 2>&1 |
+  wine_console '^Report: '
 status=${PIPESTATUS[0]}
 set -e
 "$wineserver" -w 2>/dev/null || true

@@ -13,6 +13,15 @@
 #                       registered the handler itself (its
 #                       DllRegisterServer), with ThreadingModel MODEL, and
 #                       certify used that
+#   EXPECT slow:MODEL:SECONDS
+#                       as pass:MODEL, for a handler that takes long: every
+#                       scenario run took at least SECONDS (the handler's
+#                       sessions did last that long), certify's own limits
+#                       were in force (no --completion_timeout_ms or
+#                       --timeout among the flags) and report.json's notes
+#                       name them ("completion limit N ms
+#                       (--completion_timeout_ms), scenario limit M s
+#                       (--timeout)")
 #   EXPECT items:MODEL  as pass:MODEL, and the handler's items were
 #                       judged: EN-001 and EN-002 passed; each
 #                       --registry=FILE among the flags is a setup note
@@ -175,6 +184,9 @@ status = int(status)
 report = json.load(open(report_path))
 console = open(console_path).read()
 kind, _, what = expect.partition(":")
+if kind == "slow":
+    what, _, least = what.partition(":")
+    least = float(least)
 problems = []
 
 
@@ -203,7 +215,7 @@ check(not timed_out, "no scenario timed out" + "".join(
     "\n          %s: %s" % (c["name"], c["message"]) for c in timed_out))
 status_of = {r["id"]: r["status"] for r in report["requirements"]}
 bad = results.get("failed", []) + results.get("crashed", [])
-if kind in ("pass", "items", "no_items"):
+if kind in ("pass", "slow", "items", "no_items"):
     check(status == 0, "certify exited 0")
     check(not bad, "no check failed or crashed" + "".join(
         "\n          %s %s: %s" % (c["name"], c["requirements"], c["message"])
@@ -213,7 +225,7 @@ if kind in ("pass", "items", "no_items"):
     check(has_note(r"ThreadingModel %s, as %s registered it" % (
         re.escape(what), re.escape(dll))),
         "the handler's own registration was used, ThreadingModel " + what)
-if kind in ("pass", "items"):
+if kind in ("pass", "slow", "items"):
     check(report["verdict"] == "PASS", "verdict PASS")
     # A handler whose Initialize fails (no window: the prefix's old
     # problem) passes vacuously, its sessions not observed: the sessions
@@ -252,6 +264,26 @@ elif kind == "no_items":
           "EN-002's reason: the handler enumerated no item: %s" %
           (why[0] if why else "(none)"))
     check(not has_note(r"registry: "), "no --registry import was noted")
+elif kind == "slow":
+    # Certify's defaults, as a user who passes no limit gets them.
+    given = [f for f in flags if f.split("=", 1)[0] in
+             ("--completion_timeout_ms", "--timeout")]
+    check(not given, "no limit among the flags (certify's defaults): %s" %
+          (" ".join(given) or "none"))
+    limits = [m.group(0) for m in (
+        re.search(r"completion limit \d+ ms \(--completion_timeout_ms\), "
+                  r"scenario limit \d+ s \(--timeout\)", n)
+        for n in report["notes"]) if m]
+    check(len(limits) == 1, "the notes name the limits: %s" %
+          (limits[0] if limits else "(no such note)"))
+    took = {}
+    for c in report["checks"]:
+        took[c["name"]] = max(took.get(c["name"], 0), c["seconds"])
+    check(took, "some scenario ran")
+    for name, seconds in sorted(took.items()):
+        check(seconds >= least, "%s took %.1f s (at least %g s: the "
+              "handler's sessions were as slow as it is)" %
+              (name, seconds, least))
 elif kind == "crash":
     check(status == 1, "certify exited 1")
     check(report["verdict"] == "FAIL", "verdict FAIL")

@@ -21,6 +21,15 @@
 #                               $wine_setup_notes when that is set (certify
 #                               shows the file's lines in its report,
 #                               --setup_notes)
+#   wine_console [DROP]         a filter for a Wine program's console
+#                               output, line by line as it comes (so
+#                               progress shows live): carriage returns
+#                               removed, lines matching the extended regular
+#                               expression DROP left out, and each run of
+#                               identical consecutive lines printed once,
+#                               then "  [the line above repeated N more
+#                               times]" (a handler, or Wine, that prints the
+#                               same line thousands of times costs two)
 #
 # The prefix:
 #   - graphics driver "null", chosen before the prefix's wineserver and
@@ -73,6 +82,29 @@ wine_find() {
 wine_note() {
   echo "${wine_note_prefix:-}$*"
   if [[ -n ${wine_setup_notes:-} ]]; then echo "$*" >>"$wine_setup_notes"; fi
+}
+
+wine_console() {  # [DROP]
+  # mawk reads a pipe a buffer at a time unless -W interactive (which also
+  # writes each line at once); gawk reads what is there, and fflush()
+  # writes each line.
+  local awk=(awk)
+  if awk -W version 2>/dev/null | grep -q mawk; then awk+=(-W interactive); fi
+  # shellcheck disable=SC2016  # An awk program.
+  "${awk[@]}" -v drop="${1:-}" '
+    function flush() {
+      if (repeats > 0) {
+        printf "  [the line above repeated %d more time%s]\n", repeats,
+          repeats == 1 ? "" : "s"
+        fflush()
+      }
+      repeats = 0
+    }
+    { gsub(/\r/, "") }
+    drop != "" && $0 ~ drop { next }
+    seen && $0 == last { repeats++; next }
+    { flush(); print; fflush(); last = $0; seen = 1 }
+    END { flush() }'
 }
 
 wine_now() { date +%s.%N; }

@@ -222,7 +222,7 @@ fi
 
 # ---- 4. Handlers as Windows writes them ----
 # Their DllRegisterServer writes the window handler's HandlerItems and
-# registers all four with CLSID_SyncMgr.
+# registers all five with CLSID_SyncMgr.
 if ! "$wine" regsvr32 "$wbin\\windows_handlers.dll" >"$work/regsvr32.log" 2>&1
 then
   tr -d '\r' <"$work/regsvr32.log"

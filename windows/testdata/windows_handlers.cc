@@ -1,4 +1,4 @@
-// windows_handlers.dll: four variants of the sample handler that behave
+// windows_handlers.dll: five variants of the sample handler that behave
 // the way real Windows handlers often do, for certify.exe under Wine:
 //
 //   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A001}  window handler: delivers its
@@ -21,11 +21,20 @@
 //       from its window procedure, sent there with SendMessage by a worker
 //       thread (ThreadingModel Apartment; certify passes it, in a Wine
 //       prefix where top-level windows can be created).
+//   {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0A005}  slow handler: synchronizes for
+//       about 8 s, as handlers that talk to a server do: Synchronize returns
+//       at once, and a worker thread (the callback marshaled to it, as for
+//       the marshaling handler) works through the items, a Progress about
+//       once a second, except for one wait of about 6 s without any (the
+//       middle item "waiting for the server"), then SynchronizeCompleted
+//       (S_OK). ThreadingModel Apartment; certify passes it with its default
+//       limits (certify_windows_slow_handler_test).
 //
-// regsvr32 windows_handlers.dll registers the four CLSIDs and registers
+// regsvr32 windows_handlers.dll registers the five CLSIDs and registers
 // them with CLSID_SyncMgr (ISyncMgrRegister); regsvr32 /u undoes it.
 #include <algorithm>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -62,6 +71,11 @@ constexpr GUID kInitWindowHandlerClsid = {
     0x6D2B,
     0x4C1A,
     {0x9E, 0x57, 0x0C, 0x0F, 0xFE, 0xE0, 0xA0, 0x04}};
+constexpr GUID kSlowHandlerClsid = {
+    0x5A3F1E00,
+    0x6D2B,
+    0x4C1A,
+    {0x9E, 0x57, 0x0C, 0x0F, 0xFE, 0xE0, 0xA0, 0x05}};
 
 HINSTANCE g_module = nullptr;
 
@@ -76,7 +90,8 @@ std::wstring HandlerItemsKey() {
 }
 
 // The sample handler, with the items of the last PrepareForSync and the
-// skipped ones kept where subclasses can see them.
+// skipped ones kept where subclasses can see them (SetItemStatus may come
+// on another thread than the worker's that asks Skipped).
 class VariantHandler : public SampleHandler {
  public:
   HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG count, GUID* ids, HWND parent,
@@ -85,26 +100,34 @@ class VariantHandler : public SampleHandler {
         SampleHandler::PrepareForSync(count, ids, parent, reserved);
     if (hr == S_OK) {
       chosen_.assign(ids, ids + count);
+      std::lock_guard lock(mu_);
       skipped_.clear();
     }
     return hr;
   }
   HRESULT STDMETHODCALLTYPE SetItemStatus(REFGUID item, DWORD status) override {
     const HRESULT hr = SampleHandler::SetItemStatus(item, status);
-    if (hr == S_OK) skipped_.push_back(item);
+    if (hr == S_OK) {
+      std::lock_guard lock(mu_);
+      skipped_.push_back(item);
+    }
     return hr;
   }
 
  protected:
+  // Whether the manager skipped `item` (SetItemStatus SKIPPED).
+  bool Skipped(const GUID& item) {
+    std::lock_guard lock(mu_);
+    return std::find(skipped_.begin(), skipped_.end(), item) != skipped_.end();
+  }
+
   // Progress for each chosen item, then the completion, through `cb`.
   void Report(ISyncMgrSynchronizeCallback* cb) {
     const int total = static_cast<int>(chosen_.size());
     int done = 0;
     bool cancel_all = false;
     for (const GUID& item : chosen_) {
-      const bool skip =
-          cancel_all ||
-          std::find(skipped_.begin(), skipped_.end(), item) != skipped_.end();
+      const bool skip = cancel_all || Skipped(item);
       SYNCMGRPROGRESSITEM progress{};
       progress.cbSize = sizeof progress;
       progress.mask = SYNCMGRPROGRESSITEM_STATUSTYPE |
@@ -122,6 +145,9 @@ class VariantHandler : public SampleHandler {
   }
 
   std::vector<GUID> chosen_;
+
+ private:
+  std::mutex mu_;
   std::vector<GUID> skipped_;
 };
 
@@ -285,7 +311,7 @@ class InitWindowHandler final : public VariantHandler {
 
 // ---- The marshaling handler ----
 
-class MarshalingHandler final : public VariantHandler {
+class MarshalingHandler : public VariantHandler {
  public:
   HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
     ComPtr<ISyncMgrSynchronizeCallback> cb = Callback();
@@ -315,6 +341,13 @@ class MarshalingHandler final : public VariantHandler {
     return S_OK;
   }
 
+ protected:
+  // The worker's job, in the MTA with the unmarshaled callback: progress
+  // for each chosen item, then the completion.
+  virtual void SynchronizeOnWorker(ISyncMgrSynchronizeCallback* cb) {
+    Report(cb);
+  }
+
  private:
   struct Work {
     MarshalingHandler* handler;
@@ -328,12 +361,84 @@ class MarshalingHandler final : public VariantHandler {
     if (SUCCEEDED(CoGetInterfaceAndReleaseStream(
             work.stream, IID_ISyncMgrSynchronizeCallback,
             reinterpret_cast<void**>(&mine)))) {
-      work.handler->Report(mine);
+      work.handler->SynchronizeOnWorker(mine);
       mine->Release();
     }  // else no completion: the manager times the session out
     CoUninitialize();
     work.handler->Release();
     return 0;
+  }
+};
+
+// ---- The slow handler ----
+
+// Synchronizes like a handler that talks to a server: each item takes
+// about a second, with a Progress when it starts and when it ends, except
+// the middle one, which waits about 6 s for the server between its two
+// (three items: about 8 s in all, one silent stretch of 6 s). A manager
+// must wait for the completion that long (certify's defaults: 30 s of
+// silence, each Progress restarting the wait, 120 s per scenario). An item
+// skipped while it is worked on (SetItemStatus SKIPPED) is given up within
+// 50 ms; a Progress answered S_SYNCMGR_CANCELITEM or S_SYNCMGR_CANCELALL
+// gives up that item or every remaining one.
+class SlowHandler final : public MarshalingHandler {
+ public:
+  static constexpr DWORD kItemMs = 1000;
+  static constexpr DWORD kServerWaitMs = 6000;
+
+ protected:
+  void SynchronizeOnWorker(ISyncMgrSynchronizeCallback* cb) override {
+    bool cancel_all = false;
+    const size_t waits_for_server = chosen_.size() / 2;
+    for (size_t i = 0; i < chosen_.size(); ++i) {
+      const GUID& item = chosen_[i];
+      if (cancel_all || Skipped(item)) {
+        Send(cb, item, SYNCMGRSTATUS_SKIPPED, 0, L"Skipped");
+        continue;
+      }
+      HRESULT answer = Send(cb, item, SYNCMGRSTATUS_UPDATING, 0, L"Connecting");
+      if (answer == S_SYNCMGR_CANCELALL) cancel_all = true;
+      // The middle item is silent longer: blocked on the server, as a
+      // network call would be.
+      const bool done =
+          answer != S_SYNCMGR_CANCELITEM && !cancel_all &&
+          WaitUnlessSkipped(item,
+                            i == waits_for_server ? kServerWaitMs : kItemMs);
+      if (!done) {
+        Send(cb, item, SYNCMGRSTATUS_SKIPPED, 1, L"Cancelled");
+        continue;
+      }
+      answer = Send(cb, item, SYNCMGRSTATUS_SUCCEEDED, 2, L"Up to date");
+      if (answer == S_SYNCMGR_CANCELALL) cancel_all = true;
+    }
+    cb->SynchronizeCompleted(S_OK);
+  }
+
+ private:
+  // Progress for `item`: `value` of 2 steps.
+  static HRESULT Send(ISyncMgrSynchronizeCallback* cb, const GUID& item,
+                      DWORD status, INT value, const wchar_t* text) {
+    SYNCMGRPROGRESSITEM progress{};
+    progress.cbSize = sizeof progress;
+    progress.mask =
+        SYNCMGRPROGRESSITEM_STATUSTYPE | SYNCMGRPROGRESSITEM_PROGVALUE |
+        SYNCMGRPROGRESSITEM_MAXVALUE | SYNCMGRPROGRESSITEM_STATUSTEXT;
+    progress.iMaxValue = 2;
+    progress.iProgValue = value;
+    progress.dwStatusType = status;
+    progress.lpcStatusText = text;
+    return cb->Progress(item, &progress);
+  }
+
+  // Sleeps `ms`; false, at once, when the manager skips `item` meanwhile.
+  bool WaitUnlessSkipped(const GUID& item, DWORD ms) {
+    const ULONGLONG end = GetTickCount64() + ms;
+    for (;;) {
+      if (Skipped(item)) return false;
+      const ULONGLONG now = GetTickCount64();
+      if (now >= end) return true;
+      Sleep(static_cast<DWORD>(std::min<ULONGLONG>(end - now, 50)));
+    }
   }
 };
 
@@ -366,6 +471,10 @@ STDAPI DllGetClassObject(REFCLSID clsid, REFIID riid, LPVOID* ppv) {
     return syncmgr::com::GetClassObjectFor<InitWindowHandler>(
         kInitWindowHandlerClsid, clsid, riid, ppv);
   }
+  if (IsEqualCLSID(clsid, kSlowHandlerClsid)) {
+    return syncmgr::com::GetClassObjectFor<SlowHandler>(kSlowHandlerClsid,
+                                                        clsid, riid, ppv);
+  }
   if (IsEqualCLSID(clsid, kMarshalingHandlerClsid)) {
     return syncmgr::com::GetClassObjectFor<MarshalingHandler>(
         kMarshalingHandlerClsid, clsid, riid, ppv);
@@ -388,6 +497,7 @@ constexpr Registration kRegistrations[] = {
     {&kMarshalingHandlerClsid, L"Marshaling handler", L"Both"},
     {&kModalHandlerClsid, L"Modal handler", L"Both"},
     {&kInitWindowHandlerClsid, L"Init-window handler", L"Apartment"},
+    {&kSlowHandlerClsid, L"Slow handler", L"Apartment"},
 };
 
 bool SetString(HKEY root, const std::wstring& key, const wchar_t* name,
