@@ -4,6 +4,11 @@ KNOWN_BAD_IMPLEMENTATIONS: the known-bad implementations of
 conformance/testdata, each the reference built with one deliberate
 violation (a Fault bit of reference/sync_manager.h).
 
+OUTSIDE_MANAGER_BUGS: known-bad variants of the second opinion
+conformance/testdata/outside_manager, each built with one bug switched on by
+the preprocessor define `define` (outside_manager.cc lists them), for rules
+the reference cannot be made to break without a test knob.
+
 SECOND_OPINIONS: correct implementations written apart from the reference,
 which decide the points Microsoft's pages leave open differently.
 
@@ -14,6 +19,9 @@ it must report as failed; anything else failing, or one of them passing,
 fails //conformance:conformance_<name>_test. The verdict (and exit status)
 must be FAIL exactly when `documented` is not empty. `timed_out` lists tests
 that must be reported as timed out (killed at the time limit).
+`no_differential`, when present, says why the differential fuzzer
+(//fuzz:differential_*, tools/fuzz.bzl) is not run on the subject: its
+inputs never reach the subject's bug.
 """
 
 KNOWN_BAD_IMPLEMENTATIONS = {
@@ -111,6 +119,28 @@ KNOWN_BAD_IMPLEMENTATIONS = {
     },
 }
 
+# The OURS decisions conformance/testdata/outside_manager takes otherwise:
+# what the suite must report in the reference profile for it and for each of
+# its known-bad variants (whose bugs break documented rules only).
+_OUTSIDE_MANAGER_OURS = [
+    "UI-101",
+    "UI-103",
+    "UI-105",
+    "UI-107",
+    "UI-109",
+    "UI-113",
+    "UI-115",
+    "REG-101",
+    "REG-102",
+    "REG-103",
+    "REG-106",
+    "HS-111",
+    "CB-102",
+    "CB-105",
+    "CB-106",
+    "CB-107",
+]
+
 SECOND_OPINIONS = {
     # conformance/testdata/outside_manager: asynchronous UpdateItems, lenient
     # arguments, E_FAIL for unknown CLSIDs, parallel sessions of one handler,
@@ -121,24 +151,36 @@ SECOND_OPINIONS = {
         "target": "//conformance/testdata/outside_manager:outside_manager.so",
         "env": {"OUTSIDE_MANAGER_TIMEOUT_MS": "1000"},
         "documented": [],
-        "ours": [
-            "UI-101",
-            "UI-103",
-            "UI-105",
-            "UI-107",
-            "UI-109",
-            "UI-113",
-            "UI-115",
-            "REG-101",
-            "REG-102",
-            "REG-103",
-            "REG-106",
-            "HS-111",
-            "CB-102",
-            "CB-105",
-            "CB-106",
-            "CB-107",
-        ],
+        "ours": _OUTSIDE_MANAGER_OURS,
+    },
+}
+
+# The outside manager never calls ShowError (it has no user interface), so
+# no variant of it can break HS-022, CB-006 or CB-007: the suite reports
+# those "not run" for it.
+OUTSIDE_MANAGER_BUGS = {
+    # An UpdateItems session whose Initialize fails asks the same handler
+    # object again (HS-003: once per object).
+    "outside_manager_initialize_twice": {
+        "define": "SYNCMGR_BUG_INITIALIZE_TWICE",
+        "documented": ["HS-003"],
+        "ours": _OUTSIDE_MANAGER_OURS,
+    },
+    # EnumSyncMgrItems' S_SYNCMGR_MISSINGITEMS (a success code) ends the
+    # session like an error: nothing is synchronized (HS-007).
+    "outside_manager_missing_items_is_failure": {
+        "define": "SYNCMGR_BUG_MISSING_ITEMS_IS_FAILURE",
+        "documented": ["HS-007"],
+        "ours": _OUTSIDE_MANAGER_OURS,
+        "no_differential": "the differential fuzzer's handler never returns S_SYNCMGR_MISSINGITEMS",
+    },
+    # The entries a failing ISyncMgrEnumItems::Next hands back are
+    # synchronized, although after an error none is valid (EN-001).
+    "outside_manager_uses_failed_next_items": {
+        "define": "SYNCMGR_BUG_USES_FAILED_NEXT_ITEMS",
+        "documented": ["EN-001"],
+        "ours": _OUTSIDE_MANAGER_OURS,
+        "no_differential": "the differential fuzzer's enumerator never hands back entries with an error",
     },
 }
 
@@ -149,6 +191,11 @@ def _subjects():
         s = dict(subject)
         s["target"] = subject.get("target", "//conformance/testdata:%s.so" % name)
         s["env"] = dict({"SYNCMGR_REFERENCE_TIMEOUT_MS": "1000"}, **subject.get("env", {}))
+        subjects[name] = s
+    for name, subject in OUTSIDE_MANAGER_BUGS.items():
+        s = dict(subject)
+        s["target"] = "//conformance/testdata/outside_manager:%s.so" % name
+        s["env"] = dict(SECOND_OPINIONS["outside_manager"]["env"])
         subjects[name] = s
     return subjects
 

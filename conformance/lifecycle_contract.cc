@@ -5,12 +5,16 @@
 // rule for one difference.
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "conformance/testing/contract_test.h"
 #include "reference/com/com.h"
+#include "reference/mobsync/guid.h"
 #include "reference/mobsync/hresult.h"
 
 namespace syncmgr::conformance {
@@ -44,6 +48,18 @@ size_t Last(const std::vector<std::string>& calls, const std::string& call) {
   auto it = std::find(calls.rbegin(), calls.rend(), call);
   return it == calls.rend() ? calls.size()
                             : static_cast<size_t>(calls.rend() - it - 1);
+}
+
+// UpdateItems' result, inside a CHECKS("UI-013") scope: a failure is E_FAIL
+// (UI-012) or one of the standard E_INVALIDARG, E_UNEXPECTED, E_OUTOFMEMORY
+// (UI-013).
+void ExpectDocumentedUpdateItemsResult(HRESULT hr, const std::string& what) {
+  if (FAILED(hr)) {
+    EXPECT_THAT(hr, AnyOf(HresultIs(E_FAIL), HresultIs(E_INVALIDARG),
+                          HresultIs(E_UNEXPECTED), HresultIs(E_OUTOFMEMORY)))
+        << "UpdateItems failed with a code its page does not list (" << what
+        << ")";
+  }
 }
 
 ::testing::AssertionResult CallbackResetBeforeRelease(
@@ -311,6 +327,319 @@ TEST_F(LifecycleContract, SetItemStatusOnlyInsideItsWindows) {
     }
     CHECKS("HS-020");
     EXPECT_EQ(call.status, DWORD{SYNCMGRSTATUS_SKIPPED});
+  }
+}
+
+// Initialize's flags hold for the lifetime of the handler object (HS-003):
+// whatever the handler answers (S_OK, S_FALSE, an error), the manager never
+// asks the same object again (it may create another). One session at a
+// time, with and without the Choice step.
+TEST_F(LifecycleContract, InitializeIsCalledOncePerHandlerObject) {
+  REQUIREMENT("HS-003 UI-013");
+  struct Session {
+    DWORD flags;
+    HRESULT answer;  // Initialize's
+  };
+  const Session sessions[] = {{SYNCMGRINVOKE_STARTSYNC, S_OK},
+                              {0, S_OK},
+                              {SYNCMGRINVOKE_STARTSYNC, S_FALSE},
+                              {SYNCMGRINVOKE_STARTSYNC, E_OUTOFMEMORY},
+                              {0, E_FAIL}};
+  std::mutex mu;
+  std::map<int, int> initialized;  // Initialize calls by object number
+  std::atomic<HRESULT> answer{S_OK};
+  ON_CALL(mock(), Initialize)
+      .WillByDefault(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
+        const int object = mock().current_object_number();
+        std::lock_guard lock(mu);
+        ++initialized[object];
+        return answer.load();
+      }));
+  std::vector<HRESULT> results;
+  int created = 0;
+  for (const Session& session : sessions) {
+    answer = session.answer;
+    results.push_back(Update(session.flags, {1, 2, 3}));
+    ASSERT_SESSIONS_ENDED(++created);
+  }
+  {
+    CHECKS("UI-013");
+    for (size_t i = 0; i < results.size(); ++i) {
+      ExpectDocumentedUpdateItemsResult(
+          results[i], "Initialize answered " +
+                          syncmgr::DescribeHresult(sessions[i].answer));
+    }
+  }
+  std::lock_guard lock(mu);
+  CHECKS("HS-003");
+  ASSERT_FALSE(initialized.empty()) << "Initialize was never called";
+  for (const auto& [object, calls] : initialized) {
+    EXPECT_EQ(calls, 1) << "handler object #" << object << " got Initialize "
+                        << calls << " times";
+  }
+}
+
+// S_SYNCMGR_MISSINGITEMS is a success code of EnumSyncMgrItems (HS-007):
+// the enumerator it comes with is valid, and the session goes on with the
+// items it returns (with STARTSYNC at once, UI-004; CHECKED ones, ST-001).
+TEST_F(LifecycleContract, MissingItemsCodeIsAccepted) {
+  REQUIREMENT("HS-007 UI-013");
+  mock().items = {MakeItem(TestGuid(1), WSTR("returned")),
+                  MakeItem(TestGuid(2), WSTR("returned too"))};
+  ON_CALL(mock(), EnumSyncMgrItems)
+      .WillByDefault(Invoke([&](ISyncMgrEnumItems** out) {
+        const HRESULT hr =
+            syncmgr::testing::CreateItemEnumerator(mock().items, out);
+        return hr == S_OK ? S_SYNCMGR_MISSINGITEMS : hr;
+      }));
+  const HRESULT hr = Update(SYNCMGRINVOKE_STARTSYNC);
+  {
+    CHECKS("UI-013");
+    ExpectDocumentedUpdateItemsResult(hr, "a valid request");
+  }
+  ASSERT_THAT(hr, HresultIs(S_OK));
+  ASSERT_SESSIONS_ENDED(1);
+  const std::vector<std::string> calls = mock().calls();
+  CHECKS("HS-007");
+  EXPECT_THAT(mock().prepared_items(),
+              UnorderedElementsAre(TestGuid(1), TestGuid(2)))
+      << "the items of an enumerator that came with S_SYNCMGR_MISSINGITEMS "
+         "were not prepared; calls: "
+      << ::testing::PrintToString(calls);
+  EXPECT_THAT(calls, Contains("Synchronize"))
+      << ::testing::PrintToString(calls);
+}
+
+// The first item IDs a failing Next hands back, {5E570000-...-0000000007NN}.
+constexpr int kFailedNextIds = 0x700;
+constexpr ULONG kFailedNextEntries = 4;
+
+bool FromFailedNext(const GUID& id) {
+  for (ULONG i = 0; i < kFailedNextEntries; ++i) {
+    if (id == TestGuid(kFailedNextIds + static_cast<int>(i))) return true;
+  }
+  return false;
+}
+
+// An enumerator whose Next fails (E_FAIL) after filling rgelt with
+// well-formed CHECKED items and setting *pceltFetched as if they counted.
+// Asked for one item at a time, it first hands back item 1 with S_OK.
+class FailingNextEnumerator final
+    : public syncmgr::com::Object<ISyncMgrEnumItems> {
+ public:
+  explicit FailingNextEnumerator(std::shared_ptr<std::atomic<int>> failures,
+                                 bool started = false)
+      : failures_(std::move(failures)), started_(started) {}
+  HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
+                                 ULONG* fetched) override {
+    if (rgelt == nullptr || celt == 0) return E_INVALIDARG;
+    if (!started_ && celt == 1) {
+      started_ = true;
+      rgelt[0] = MakeItem(TestGuid(1), WSTR("valid"));
+      if (fetched != nullptr) *fetched = 1;
+      return S_OK;
+    }
+    started_ = true;
+    const ULONG n = std::min(celt, kFailedNextEntries);
+    for (ULONG i = 0; i < n; ++i) {
+      rgelt[i] = MakeItem(TestGuid(kFailedNextIds + static_cast<int>(i)),
+                          WSTR("handed back by a failing Next"));
+    }
+    if (fetched != nullptr) *fetched = n;
+    ++*failures_;
+    return E_FAIL;
+  }
+  HRESULT STDMETHODCALLTYPE Skip(ULONG) override { return S_OK; }
+  HRESULT STDMETHODCALLTYPE Reset() override {
+    started_ = false;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Clone(ISyncMgrEnumItems** out) override {
+    if (out == nullptr) return E_INVALIDARG;
+    *out = new FailingNextEnumerator(failures_, started_);
+    return S_OK;
+  }
+
+ private:
+  std::shared_ptr<std::atomic<int>> failures_;
+  bool started_;
+};
+
+// After Next returns an error no entry of rgelt is valid (EN-001), whatever
+// *pceltFetched says: the manager must not prepare, synchronize or skip an
+// item such a call handed back. (Whether the session goes on with the items
+// of earlier calls is the manager's choice.)
+TEST_F(LifecycleContract, EntriesOfAFailingNextAreNotUsed) {
+  REQUIREMENT("EN-001 UI-013");
+  auto failures = std::make_shared<std::atomic<int>>(0);
+  std::mutex mu;
+  std::vector<GUID> used;  // IDs passed to PrepareForSync or SetItemStatus
+  ON_CALL(mock(), EnumSyncMgrItems)
+      .WillByDefault(Invoke([failures](ISyncMgrEnumItems** out) {
+        *out = new FailingNextEnumerator(failures);
+        return S_OK;
+      }));
+  ON_CALL(mock(), PrepareForSync)
+      .WillByDefault(Invoke([&](ULONG count, GUID* ids, HWND, DWORD) {
+        {
+          std::lock_guard lock(mu);
+          if (ids != nullptr) used.insert(used.end(), ids, ids + count);
+        }
+        if (auto cb = mock().callback()) cb->PrepareForSyncCompleted(S_OK);
+        return S_OK;
+      }));
+  ON_CALL(mock(), SetItemStatus)
+      .WillByDefault(Invoke([&](const GUID& id, DWORD) {
+        std::lock_guard lock(mu);
+        used.push_back(id);
+        return S_OK;
+      }));
+  const HRESULT hr = Update(SYNCMGRINVOKE_STARTSYNC);
+  {
+    CHECKS("UI-013");
+    ExpectDocumentedUpdateItemsResult(hr, "a valid request");
+  }
+  ASSERT_THAT(hr, HresultIs(S_OK));
+  ASSERT_SESSIONS_ENDED(1);
+  if (*failures == 0) {
+    NOT_OBSERVED("EN-001", "the manager never called Next");
+    return;
+  }
+  std::lock_guard lock(mu);
+  CHECKS("EN-001");
+  for (const GUID& id : used) {
+    EXPECT_FALSE(FromFailedNext(id))
+        << "the manager used item " << syncmgr::FormatGuid(id)
+        << ", which Next handed back with E_FAIL; calls: "
+        << ::testing::PrintToString(mock().calls());
+  }
+}
+
+// A manager may call ShowError for an error the handler logged with
+// SYNCMGRERRORFLAG_ENABLEJUMPTEXT (as when a user opens it); a headless one
+// need not, and then these rules are not run. The handler answers the first
+// ShowError with ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, 1, {item 2}) and
+// overwrites that array as soon as the call returns: the manager must have
+// copied it (CB-007), then call PrepareForSync with those IDs and
+// Synchronize again (CB-006).
+TEST_F(LifecycleContract, ShowErrorRetryRunsPrepareAndSynchronizeAgain) {
+  REQUIREMENT("HS-022 CB-006 CB-007 UI-013");
+  const GUID logged = TestGuid(0x500);
+  const GUID overwritten = TestGuid(0x599);  // never enumerated
+  mock().items = {MakeItem(TestGuid(1), WSTR("first")),
+                  MakeItem(TestGuid(2), WSTR("second"))};
+  std::mutex mu;
+  std::vector<std::vector<GUID>> prepared;  // each PrepareForSync's IDs
+  std::vector<GUID> shown;                  // each ShowError's ErrorID
+  HRESULT retry_answer = E_PENDING;         // ShowErrorCompleted(RETRYSYNC)'s
+  std::vector<GUID> retry = {TestGuid(2)};  // the handler's array
+  std::atomic<int> synchronize_calls{0};
+  ON_CALL(mock(), PrepareForSync)
+      .WillByDefault(Invoke([&](ULONG count, GUID* ids, HWND, DWORD) {
+        {
+          std::lock_guard lock(mu);
+          prepared.emplace_back(ids, ids + (ids != nullptr ? count : 0));
+        }
+        if (auto cb = mock().callback()) cb->PrepareForSyncCompleted(S_OK);
+        return S_OK;
+      }));
+  ON_CALL(mock(), Synchronize).WillByDefault(Invoke([&](HWND) {
+    auto cb = mock().callback();
+    if (!cb) return E_UNEXPECTED;
+    if (synchronize_calls++ == 0) {
+      SYNCMGRLOGERRORINFO info{};
+      info.cbSize = sizeof info;
+      info.mask = SYNCMGRLOGERROR_ERRORID | SYNCMGRLOGERROR_ERRORFLAGS;
+      info.dwSyncMgrErrorFlags = SYNCMGRERRORFLAG_ENABLEJUMPTEXT;
+      info.ErrorID = logged;
+      cb->LogError(SYNCMGRLOGLEVEL_ERROR, WSTR("item 2 failed"), &info);
+    }
+    cb->SynchronizeCompleted(S_OK);
+    return S_OK;
+  }));
+  ON_CALL(mock(), ShowError)
+      .WillByDefault(Invoke([&](HWND, const GUID& error_id) {
+        bool first;
+        {
+          std::lock_guard lock(mu);
+          shown.push_back(error_id);
+          first = shown.size() == 1;
+        }
+        auto cb = mock().callback();
+        if (!cb) return E_UNEXPECTED;
+        if (!first) {  // one retry is enough
+          cb->ShowErrorCompleted(S_OK, 0, nullptr);
+          return S_OK;
+        }
+        const HRESULT answer =
+            cb->ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, 1, retry.data());
+        retry[0] = overwritten;  // the caller owns the array (CB-007)
+        std::lock_guard lock(mu);
+        retry_answer = answer;
+        return S_OK;
+      }));
+  const HRESULT hr = Update(SYNCMGRINVOKE_STARTSYNC);
+  {
+    CHECKS("UI-013");
+    ExpectDocumentedUpdateItemsResult(hr, "a valid request");
+  }
+  ASSERT_THAT(hr, HresultIs(S_OK));
+  ASSERT_SESSIONS_ENDED(1);
+  const std::vector<std::string> calls = mock().calls();
+  std::lock_guard lock(mu);
+  if (shown.empty()) {
+    const char* why =
+        "the manager never called ShowError (it need not: it does when a "
+        "user opens a logged error)";
+    NOT_OBSERVED("HS-022", why);
+    NOT_OBSERVED("CB-006", why);
+    NOT_OBSERVED("CB-007", why);
+    return;
+  }
+  {
+    CHECKS("HS-022");
+    for (const GUID& id : shown) {
+      EXPECT_TRUE(id == logged)
+          << "ShowError got ErrorID " << syncmgr::FormatGuid(id)
+          << ", which the handler never passed to LogError";
+    }
+  }
+  // The retry: the first PrepareForSync after the first ShowError, and a
+  // Synchronize after it.
+  const size_t show = First(calls, "ShowError");
+  const size_t before = static_cast<size_t>(
+      std::count(calls.begin(), calls.begin() + show, "PrepareForSync"));
+  size_t prepare = show;
+  while (prepare < calls.size() && calls[prepare] != "PrepareForSync") {
+    ++prepare;
+  }
+  size_t synchronize = prepare;
+  while (synchronize < calls.size() && calls[synchronize] != "Synchronize") {
+    ++synchronize;
+  }
+  const std::vector<GUID> retried =
+      prepared.size() > before ? prepared[before] : std::vector<GUID>{};
+  const bool kept_pointer =
+      std::find(retried.begin(), retried.end(), overwritten) != retried.end();
+  {
+    CHECKS("CB-007");
+    EXPECT_FALSE(kept_pointer)
+        << "the retry's PrepareForSync got the ID the handler wrote into its "
+           "array after ShowErrorCompleted returned: the manager kept the "
+           "pointer instead of a copy";
+  }
+  CHECKS("CB-006");
+  ASSERT_LT(prepare, calls.size())
+      << "no PrepareForSync after ShowErrorCompleted(S_SYNCMGR_RETRYSYNC), "
+         "which answered "
+      << syncmgr::DescribeHresult(retry_answer)
+      << "; calls: " << ::testing::PrintToString(calls);
+  EXPECT_LT(synchronize, calls.size())
+      << "no Synchronize after the retry's PrepareForSync; calls: "
+      << ::testing::PrintToString(calls);
+  if (!kept_pointer) {
+    EXPECT_THAT(retried, ElementsAre(TestGuid(2)))
+        << "the retry's PrepareForSync did not get ShowErrorCompleted's IDs";
   }
 }
 

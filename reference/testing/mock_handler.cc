@@ -229,6 +229,12 @@ IUnknown* HandlerMock::last_object() {
   return last_object_;
 }
 
+int HandlerMock::current_object_number() {
+  std::lock_guard lock(mu_);
+  auto it = numbers_.find(t_current_object);
+  return it == numbers_.end() ? 0 : it->second;
+}
+
 int HandlerMock::objects_created() {
   std::lock_guard lock(mu_);
   return created_;
@@ -276,6 +282,7 @@ void HandlerMock::ObjectCreated(IUnknown* object) {
   std::lock_guard lock(mu_);
   last_object_ = object;
   ++created_;
+  numbers_[object] = created_;
   ++alive_;
 }
 
@@ -293,6 +300,7 @@ void HandlerMock::ObjectDestroyed(const void* object) {
       own = std::move(it->second);
       callbacks_.erase(it);
     }
+    numbers_.erase(object);
   }
   released.Reset();
   own.Reset();

@@ -93,6 +93,12 @@ class HandlerMock {
   // that inject reference-counting faults.
   IUnknown* last_object();
 
+  // Inside a method of a handler object (a mock action): that object's
+  // number, 1 for the first object handed out, 2 for the next, ... (unlike
+  // its address, never reused), for tests that judge calls per object.
+  // Elsewhere 0.
+  int current_object_number();
+
   int objects_created();
   int objects_alive();
   // Blocks until every object handed out has been destroyed and at least
@@ -119,6 +125,8 @@ class HandlerMock {
   std::map<const void*, syncmgr::com::ComPtr<ISyncMgrSynchronizeCallback>>
       callbacks_;
   IUnknown* last_object_ = nullptr;
+  // Each live object's number (current_object_number).
+  std::map<const void*, int> numbers_;
   std::vector<GUID> prepared_;
   std::vector<std::string> calls_;
   int created_ = 0;

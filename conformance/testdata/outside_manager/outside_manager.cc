@@ -21,6 +21,15 @@
 //     abandoned after OUTSIDE_MANAGER_TIMEOUT_MS milliseconds (default
 //     10000).
 //
+// Built with one of these defines, it is a known-bad implementation with one
+// bug (conformance/known_bad.bzl, OUTSIDE_MANAGER_BUGS):
+//   SYNCMGR_BUG_INITIALIZE_TWICE  an UpdateItems session whose Initialize
+//       fails asks the same handler object again (HS-003: once per object);
+//   SYNCMGR_BUG_MISSING_ITEMS_IS_FAILURE  EnumSyncMgrItems'
+//       S_SYNCMGR_MISSINGITEMS ends the session like an error (HS-007);
+//   SYNCMGR_BUG_USES_FAILED_NEXT_ITEMS  the entries a failing
+//       ISyncMgrEnumItems::Next hands back are synchronized (EN-001).
+//
 // Example (what the conformance suite does with it):
 //   bazel run //conformance:conformance_suite --
 //       --implementation=$PWD/bazel-bin/conformance/testdata/outside_manager/outside_manager.so
@@ -259,9 +268,18 @@ class Session final : public Object<ISyncMgrSynchronizeCallback> {
 
   // Initialize, item choice, PrepareForSync, Synchronize; releases handler.
   void Drive(ISyncMgrSynchronize* handler) {
-    const HRESULT init = handler->Initialize(
+    HRESULT init = handler->Initialize(
         0, SYNCMGRFLAG_INVOKE, static_cast<DWORD>(cookie_.size()),
         cookie_.empty() ? nullptr : cookie_.data());
+#ifdef SYNCMGR_BUG_INITIALIZE_TWICE
+    // The bug: a failure is taken for a passing one and asked again, of the
+    // same object.
+    if (FAILED(init) && !all_items_) {
+      init = handler->Initialize(0, SYNCMGRFLAG_INVOKE,
+                                 static_cast<DWORD>(cookie_.size()),
+                                 cookie_.empty() ? nullptr : cookie_.data());
+    }
+#endif
     if (init != S_OK) {  // S_FALSE: the handler skips this event.
       handler->Release();
       return;
@@ -290,9 +308,15 @@ class Session final : public Object<ISyncMgrSynchronizeCallback> {
   std::vector<GUID> ChosenItems(ISyncMgrSynchronize* handler) {
     std::vector<GUID> checked;
     ISyncMgrEnumItems* items = nullptr;
-    if (FAILED(handler->EnumSyncMgrItems(&items)) || items == nullptr) {
+    const HRESULT enumerated = handler->EnumSyncMgrItems(&items);
+#ifdef SYNCMGR_BUG_MISSING_ITEMS_IS_FAILURE
+    // The bug: only S_OK counts as success.
+    if (enumerated == S_SYNCMGR_MISSINGITEMS) {
+      if (items != nullptr) items->Release();
       return checked;
     }
+#endif
+    if (FAILED(enumerated) || items == nullptr) return checked;
     try {
       std::set<GUID, GuidLess> seen;
       for (ULONG received = 0; received < kMaxEnumeratedItems; ++received) {
@@ -300,7 +324,12 @@ class Session final : public Object<ISyncMgrSynchronizeCallback> {
         std::memset(&item, 0, sizeof item);
         ULONG fetched = 0;
         const HRESULT hr = items->Next(1, &item, &fetched);
+#ifdef SYNCMGR_BUG_USES_FAILED_NEXT_ITEMS
+        // The bug: an error with an entry is read as the last item.
+        if (hr != S_OK && fetched == 0) break;
+#else
         if (FAILED(hr) || (hr != S_OK && fetched == 0)) break;
+#endif
         if (item.cbSize == sizeof item &&
             (all_items_ || item.dwItemState == SYNCMGRITEMSTATE_CHECKED) &&
             seen.insert(item.ItemID).second) {
