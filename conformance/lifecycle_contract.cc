@@ -167,8 +167,12 @@ TEST_F(LifecycleContract, RefusedPrepareForSyncEndsWithoutSynchronize) {
   EXPECT_CALL(mock(), PrepareForSync)
       .WillOnce(Return(S_FALSE))
       .WillOnce(Return(E_OUTOFMEMORY));
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  // A manager that waits for the session may report the failed update as
+  // E_FAIL (UI-012); which one is UI-111's, not these rules'.
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC),
+              AnyOf(HresultIs(S_OK), HresultIs(E_FAIL)));
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC),
+              AnyOf(HresultIs(S_OK), HresultIs(E_FAIL)));
   ASSERT_SESSIONS_ENDED(2);
   const std::vector<std::string> calls = mock().calls();
   {
@@ -196,7 +200,9 @@ TEST_F(LifecycleContract, FailedPrepareCompletionEndsWithoutSynchronize) {
         mock().callback()->PrepareForSyncCompleted(E_FAIL);
         return S_OK;
       }));
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  // S_OK, or E_FAIL from a manager that reports the failed update (UI-012).
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC),
+              AnyOf(HresultIs(S_OK), HresultIs(E_FAIL)));
   ASSERT_SESSIONS_ENDED(1);
   EXPECT_EQ(Count(mock().calls(), "Synchronize"), 0u)
       << ::testing::PrintToString(mock().calls());
