@@ -11,14 +11,17 @@
 // Exit status: 0 when no unwaived requirement of the documented contract
 // fails (with --profile=strict: of this project's decisions either), 1 when
 // one fails, 2 for a usage error (bad flag, unreadable file, implementation
-// that cannot be loaded). `--worker` runs the tests in this process instead
-// (what the children do; also handy under a debugger).
+// that cannot be loaded), 128 + the signal when a SIGINT or SIGTERM cut the
+// run short (the reports are still written, for the tests that ran). `--worker`
+// runs the tests in this process instead (what the children do; also handy
+// under a debugger).
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -60,6 +63,34 @@ struct Flags {
   bool worker = false;
   bool quiet = false;
 };
+
+// A SIGINT or SIGTERM (Ctrl-C, a CI's time limit) ends the run early but
+// still writes the report: RunChild kills the running tests' process groups,
+// then this handler records the signal; the supervisor starts no more tests
+// and reports what ran. A second signal ends the program at once.
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void OnInterrupt(int sig) {
+  if (g_interrupted != 0) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  g_interrupted = sig;
+}
+
+int Interrupted() { return g_interrupted; }
+
+const char* SignalName(int sig) {
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+// After a session that never started or never ended, later tests wait at
+// most this long for a session, and run at most this long each: a subject
+// that stalls costs seconds per test, not the full limits (the report says
+// so).
+constexpr int kStalledSessionMs = 2000;
+constexpr double kStalledTestSeconds = 20;
 
 // The tests matching the filter, as "Suite.Name", from a child listing them
 // (GoogleTest applies its own filter syntax there).
@@ -111,6 +142,7 @@ struct TestEvents {
   std::map<std::string, std::string> not_applicable;
   std::map<std::string, std::string> not_observed;
   std::vector<std::string> unattributed;
+  std::string waited_out;  // a wait for a session that ran to its limit
   bool ended = false;
   bool passed = false;  // GoogleTest's verdict on the whole test
   std::string skipped;  // the skip message, if the test skipped itself
@@ -159,6 +191,8 @@ TestEvents ReadEvents(const fs::path& path) {
     } else if (kind == "not_observed") {
       e.not_observed[id] = event.value("reason", "");
       see(id);
+    } else if (kind == "waited_out") {
+      if (e.waited_out.empty()) e.waited_out = event.value("message", "");
     } else if (kind == "skip") {
       e.skipped = event.value("message", "");
     } else if (kind == "end") {
@@ -178,8 +212,21 @@ bool Contains(const std::vector<std::string>& list, const std::string& s) {
 // the scope that was open, else to the first unobserved declared
 // requirement; what the test had checked before keeps its result; what it
 // never reached is "not run", with the reason.
-std::vector<Check> RunOne(const Flags& flags, const std::string& test,
-                          const fs::path& scratch, int index) {
+// How long one test may run and wait for a session.
+struct Limits {
+  double test_seconds;
+  int session_ms;
+};
+
+// One test's checks, and what it says about the subject's pace: the wait
+// that ran to its limit, or the time limit the test was killed at.
+struct TestRun {
+  std::vector<Check> checks;
+  std::string stalled;
+};
+
+TestRun RunOne(const Flags& flags, const std::string& test,
+               const fs::path& scratch, int index, const Limits& limits) {
   const fs::path events_path =
       scratch / ("test" + std::to_string(index) + ".events");
   std::vector<std::string> env = PluginChildEnvironment();
@@ -187,12 +234,26 @@ std::vector<Check> RunOne(const Flags& flags, const std::string& test,
   const ChildResult child = RunChild(
       {SelfPath(), "--worker", "--implementation=" + flags.implementation,
        "--gtest_filter=" + test,
-       "--session_timeout_ms=" + std::to_string(flags.session_timeout_ms),
+       "--session_timeout_ms=" + std::to_string(limits.session_ms),
        "--settle_ms=" + std::to_string(flags.settle_ms)},
       env,
       std::chrono::milliseconds(
-          static_cast<long long>(flags.timeout_seconds * 1000)));
+          static_cast<long long>(limits.test_seconds * 1000)));
   const TestEvents e = ReadEvents(events_path);
+  TestRun run;
+  run.stalled = child.timed_out ? "the test " + child.Describe() : e.waited_out;
+  if (Interrupted() != 0) {
+    Check c;
+    c.name = test;
+    c.result = Check::Result::kSkipped;
+    c.message = "the run was interrupted while this test ran";
+    c.seconds = child.seconds;
+    for (const std::string& id : e.seen) {
+      c.requirements = {id};
+      run.checks.push_back(c);
+    }
+    return run;
+  }
   const bool died = child.timed_out || child.signal != 0 || !e.ended;
   const std::string rerun =
       "conformance_suite --implementation=" + flags.implementation +
@@ -214,7 +275,7 @@ std::vector<Check> RunOne(const Flags& flags, const std::string& test,
       if (died_in.empty() && !e.declared.empty()) died_in = e.declared[0];
     }
   }
-  std::vector<Check> checks;
+  std::vector<Check>& checks = run.checks;
   auto add = [&](std::vector<std::string> ids, Check::Result result,
                  std::string message) {
     Check c;
@@ -232,7 +293,9 @@ std::vector<Check> RunOne(const Flags& flags, const std::string& test,
     checks.push_back(std::move(c));
   };
   // A test that opened no CHECKS scope for any requirement it declared
-  // observes them all when it ends (the fixture's own scopes aside).
+  // observes them all when it ends and passes (the fixture's own scopes
+  // aside); one that failed elsewhere (e.g. a session never ended) never
+  // reached them.
   bool declared_scoped = false;
   bool declared_failed = false;
   for (const std::string& id : e.declared) {
@@ -264,15 +327,15 @@ std::vector<Check> RunOne(const Flags& flags, const std::string& test,
           "not observed: " + e.not_observed.at(id));
     } else if (Contains(e.checked, id)) {
       add({id}, Check::Result::kPassed, "");
-    } else if (implicit && !declared_failed && e.skipped.empty() &&
+    } else if (implicit && e.passed && !declared_failed && e.skipped.empty() &&
                Contains(e.declared, id)) {
       add({id}, Check::Result::kPassed, "");
     } else {
       std::string why =
           !e.skipped.empty() ? "the test skipped: " + e.skipped
           : died     ? "the test " + child.Describe() + " before checking it"
-          : implicit ? "the test failed before its checks could be "
-                       "told apart"
+          : implicit ? "the test failed (see its other checks) before it "
+                       "reached a check of it"
                      : "the test stopped before reaching a check of it";
       add({id}, Check::Result::kSkipped, why);
     }
@@ -291,7 +354,7 @@ std::vector<Check> RunOne(const Flags& flags, const std::string& test,
     add({}, Check::Result::kCrashed,
         "the test ended, then the process " + child.Describe());
   }
-  return checks;
+  return run;
 }
 
 int Supervise(const Flags& flags) {
@@ -334,15 +397,43 @@ int Supervise(const Flags& flags) {
             << flags.implementation << " (" << flags.jobs << " at a time, "
             << flags.timeout_seconds << " s limit each)\n"
             << std::flush;
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
   std::vector<std::vector<Check>> per_test(tests.size());
+  std::vector<bool> ran(tests.size(), false);
   std::atomic<size_t> next{0};
-  std::mutex print_mu;
+  std::mutex mu;  // guards what follows, and the progress lines
   size_t done = 0;
+  Limits limits{flags.timeout_seconds, flags.session_timeout_ms};
+  std::string stalled_note;
   auto work = [&] {
-    for (size_t i = next++; i < tests.size(); i = next++) {
-      per_test[i] = RunOne(flags, tests[i], scratch, static_cast<int>(i));
-      std::lock_guard lock(print_mu);
+    for (size_t i = next++; i < tests.size() && Interrupted() == 0;
+         i = next++) {
+      Limits mine;
+      {
+        std::lock_guard lock(mu);
+        mine = limits;
+      }
+      TestRun run = RunOne(flags, tests[i], scratch, static_cast<int>(i), mine);
+      std::lock_guard lock(mu);
+      per_test[i] = std::move(run.checks);
+      ran[i] = true;
       ++done;
+      if (!run.stalled.empty() && stalled_note.empty() &&
+          (limits.session_ms > kStalledSessionMs ||
+           limits.test_seconds > kStalledTestSeconds)) {
+        limits.session_ms = std::min(limits.session_ms, kStalledSessionMs);
+        limits.test_seconds =
+            std::min(limits.test_seconds, kStalledTestSeconds);
+        stalled_note = "In " + tests[i] + ", " + run.stalled +
+                       ". To keep the run short, the tests started after it "
+                       "waited at most " +
+                       std::to_string(limits.session_ms) +
+                       " ms for a session and ran at most " +
+                       std::to_string(static_cast<int>(limits.test_seconds)) +
+                       " s each.";
+        if (!flags.quiet) std::printf("note: %s\n", stalled_note.c_str());
+      }
       if (!flags.quiet) {
         std::string failed;
         for (const Check& c : per_test[i]) {
@@ -366,8 +457,19 @@ int Supervise(const Flags& flags) {
   for (std::thread& t : pool) t.join();
   fs::remove_all(scratch, ec);
   std::vector<Check> checks;
-  for (std::vector<Check>& list : per_test) {
-    for (Check& c : list) checks.push_back(std::move(c));
+  size_t not_started = 0;
+  for (size_t i = 0; i < tests.size(); ++i) {
+    if (!ran[i]) {
+      // Never started: "not run" under the test's name, so that its
+      // requirements are not taken as passed.
+      ++not_started;
+      Check c;
+      c.name = tests[i];
+      c.result = Check::Result::kSkipped;
+      c.message = "not started: the run was interrupted";
+      checks.push_back(std::move(c));
+    }
+    for (Check& c : per_test[i]) checks.push_back(std::move(c));
   }
 
   Report report =
@@ -375,6 +477,16 @@ int Supervise(const Flags& flags) {
                   std::move(waivers), flags.profile == "strict");
   report.notes.push_back(std::to_string(tests.size()) +
                          " tests, each in its own process");
+  if (!stalled_note.empty()) report.notes.push_back(stalled_note);
+  const int interrupted = Interrupted();
+  if (interrupted != 0) {
+    report.notes.push_back(
+        std::string("The run was interrupted by ") + SignalName(interrupted) +
+        " after " + std::to_string(done) + " of " +
+        std::to_string(tests.size()) + " tests (" +
+        std::to_string(not_started) +
+        " never started): the verdict covers only what ran.");
+  }
   std::cout << Summary(report);
   if (!flags.report_dir.empty()) {
     if (!WriteReports(report, flags.report_dir, &error)) {
@@ -384,6 +496,7 @@ int Supervise(const Flags& flags) {
     std::cout << "Report: " << fs::absolute(flags.report_dir, ec).string()
               << "/report.html (also report.json, report.xml)\n";
   }
+  if (interrupted != 0) return 128 + interrupted;
   return report.verdict_passed ? 0 : 1;
 }
 

@@ -66,15 +66,11 @@ KNOWN_BAD_IMPLEMENTATIONS = {
         "ours": ["UA-101"],
     },
     # Never releases the handler: every object released in the end (COM-003)
-    # breaks; what needed a session to end is not run. Ours: a nested request
-    # never runs (UI-116), a missing completion never ends (HS-112).
+    # breaks, and nothing else; what needed a session to end is not run.
     "leaks_handler": {
         "faults": "16",
         "documented": ["COM-003"],
-        "ours": [
-            "UI-116",
-            "HS-112",
-        ],
+        "ours": [],
     },
     # Releases the handler without SetProgressCallback(NULL) (HS-010); ours:
     # the call order (HS-101).
@@ -181,6 +177,70 @@ OUTSIDE_MANAGER_BUGS = {
         "documented": ["EN-001"],
         "ours": _OUTSIDE_MANAGER_OURS,
         "no_differential": "the differential fuzzer's enumerator never hands back entries with an error",
+    },
+    # UpdateItems answers S_OK and starts nothing (UI-001): every test that
+    # waits for a session fails UI-001 alone, and what it would have checked
+    # next is not run: of outside_manager's OURS differences, those seen in
+    # a session (UI-115, HS-111, CB-1xx) are not run.
+    "outside_manager_never_starts": {
+        "define": "SYNCMGR_BUG_NEVER_STARTS",
+        "documented": ["UI-001"],
+        "ours": [
+            "UI-101",
+            "UI-103",
+            "UI-105",
+            "UI-107",
+            "UI-109",
+            "UI-113",
+            "REG-101",
+            "REG-102",
+            "REG-103",
+            "REG-106",
+        ],
+    },
+    # The handler is never released when its session ends (COM-003). The
+    # tests stop at the session that never ends, so the OURS differences
+    # seen after it (HS-111, CB-1xx) are not run.
+    "outside_manager_never_releases": {
+        "define": "SYNCMGR_BUG_NEVER_RELEASES",
+        "documented": ["COM-003"],
+        "ours": [
+            "UI-101",
+            "UI-103",
+            "UI-105",
+            "UI-107",
+            "UI-109",
+            "UI-113",
+            "UI-115",
+            "REG-101",
+            "REG-102",
+            "REG-103",
+            "REG-106",
+        ],
+    },
+    # The handler's SYNCMGRHANDLERINFO is never freed (HS-006).
+    "outside_manager_leaks_handler_info": {
+        "define": "SYNCMGR_BUG_LEAKS_HANDLER_INFO",
+        "documented": ["HS-006"],
+        "ours": _OUTSIDE_MANAGER_OURS,
+    },
+    # Initialize gets one cookie byte less than the caller gave (UI-006).
+    "outside_manager_truncates_cookie": {
+        "define": "SYNCMGR_BUG_TRUNCATES_COOKIE",
+        "documented": ["UI-006"],
+        "ours": _OUTSIDE_MANAGER_OURS,
+    },
+    # Progress answers S_FALSE (CB-009).
+    "outside_manager_progress_answers_s_false": {
+        "define": "SYNCMGR_BUG_PROGRESS_ANSWERS_S_FALSE",
+        "documented": ["CB-009"],
+        "ours": _OUTSIDE_MANAGER_OURS,
+    },
+    # LogError answers E_FAIL and logs nothing (CB-011).
+    "outside_manager_log_error_fails": {
+        "define": "SYNCMGR_BUG_LOG_ERROR_FAILS",
+        "documented": ["CB-011"],
+        "ours": _OUTSIDE_MANAGER_OURS,
     },
 }
 

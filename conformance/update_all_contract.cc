@@ -18,7 +18,11 @@ using ::testing::Return;
 using ::testing::UnorderedElementsAre;
 using namespace std::chrono_literals;
 
-using UpdateAllContract = ContractTest;
+// The sessions these tests wait for are UpdateAll's (UA-001).
+class UpdateAllContract : public ContractTest {
+ protected:
+  UpdateAllContract() { start_requirement_ = "UA-001"; }
+};
 
 struct InitializeArguments {
   DWORD flags;

@@ -1,5 +1,7 @@
 #include "conformance/testing/contract_test.h"
 
+#include <gtest/gtest-spi.h>
+
 #include <thread>
 
 #ifndef _WIN32
@@ -8,6 +10,7 @@
 #endif
 
 #include <cstdlib>
+#include <sstream>
 
 #include "reference/com/com.h"
 #include "reference/mobsync/guid.h"
@@ -177,10 +180,14 @@ void ContractTest::TearDown() {
     if (!handler.mock->WaitUntilDestroyed(
             std::chrono::duration_cast<std::chrono::milliseconds>(left), 0)) {
       CHECKS("COM-003");
-      if (!allow_unfinished_)
-        ADD_FAILURE() << handler.mock->objects_alive()
-                      << " object(s) of handler " << handler.clsid
-                      << " were never released by the implementation (COM-003)";
+      if (!allow_unfinished_) {
+        std::ostringstream what;
+        what << handler.mock->objects_alive() << " object(s) of handler "
+             << handler.clsid
+             << " were never released by the implementation (COM-003)";
+        syncmgr::testing::RecordWaitedOut(what.str());
+        ADD_FAILURE() << what.str();
+      }
       handler.mock->JoinThreads();
       Graveyard().push_back(std::move(handler.mock));
     }
@@ -196,19 +203,69 @@ HRESULT ContractTest::Update(DWORD flags, const std::vector<BYTE>& cookie) {
                               cookie.empty() ? nullptr : cookie.data());
 }
 
+ContractTest::SessionWait ContractTest::WaitForSessions(int sessions) {
+  return WaitForSessions(mock(), sessions);
+}
+
+ContractTest::SessionWait ContractTest::WaitForSessions(MockHandler& handler,
+                                                        int sessions) {
+  handler.WaitUntilDestroyed(GetSettings().session_timeout, sessions);
+  SessionWait wait;
+  wait.expected = sessions;
+  wait.created = handler.objects_created();
+  wait.alive = handler.objects_alive();
+  return wait;
+}
+
+::testing::AssertionResult ContractTest::SessionsStarted(
+    const SessionWait& wait) {
+  if (wait.started()) return ::testing::AssertionSuccess();
+  const std::string what =
+      "after " + std::to_string(GetSettings().session_timeout.count()) +
+      " ms, " + std::to_string(wait.created) +
+      " handler object(s) were created (" + std::to_string(wait.expected) +
+      " expected): the manager did not start the session(s) it accepted";
+  syncmgr::testing::RecordWaitedOut(what);
+  {
+    ::testing::TestPartResultArray dropped;
+    ::testing::ScopedFakeTestPartResultReporter quiet(
+        ::testing::ScopedFakeTestPartResultReporter::
+            INTERCEPT_ONLY_CURRENT_THREAD,
+        &dropped);
+    for (Handler& handler : handlers_) {
+      ::testing::Mock::VerifyAndClearExpectations(handler.mock.get());
+    }
+  }
+  return ::testing::AssertionFailure() << what;
+}
+
+::testing::AssertionResult ContractTest::SessionsReleased(
+    const SessionWait& wait) {
+  if (wait.alive == 0) return ::testing::AssertionSuccess();
+  const std::string what =
+      "after " + std::to_string(GetSettings().session_timeout.count()) +
+      " ms, " + std::to_string(wait.alive) + " of " +
+      std::to_string(wait.created) +
+      " handler object(s) are still alive: the manager never released them "
+      "(the session did not end)";
+  syncmgr::testing::RecordWaitedOut(what);
+  return ::testing::AssertionFailure() << what;
+}
+
 ::testing::AssertionResult ContractTest::SessionsEnded(int sessions) {
   return SessionsEnded(mock(), sessions);
 }
 
 ::testing::AssertionResult ContractTest::SessionsEnded(MockHandler& handler,
                                                        int sessions) {
-  if (handler.WaitUntilDestroyed(GetSettings().session_timeout, sessions)) {
+  const SessionWait wait = WaitForSessions(handler, sessions);
+  if (wait.started() && wait.alive == 0) {
     return ::testing::AssertionSuccess();
   }
   return ::testing::AssertionFailure()
          << "after " << GetSettings().session_timeout.count() << " ms, "
-         << handler.objects_created() << " handler object(s) were created ("
-         << sessions << " expected) and " << handler.objects_alive()
+         << wait.created << " handler object(s) were created (" << sessions
+         << " expected) and " << wait.alive
          << " are still alive: the session did not end";
 }
 

@@ -96,10 +96,30 @@ class ContractTest : public ::testing::Test {
 
   HRESULT Update(DWORD flags, const std::vector<BYTE>& cookie = {});
 
-  // True once `sessions` handler objects of `handler` were created and all
-  // were destroyed, within the session timeout. Tests use it through
-  // ASSERT_SESSIONS_ENDED / EXPECT_SESSIONS_ENDED, which check it as COM-003
-  // (every object released in the end).
+  // Waits, up to the session timeout, until `sessions` handler objects of
+  // `handler` were created and all were destroyed. Tests judge the result
+  // through ASSERT_SESSIONS_ENDED / EXPECT_SESSIONS_ENDED: fewer objects
+  // than sessions is a failure of start_requirement() (the manager did not
+  // start an update it accepted), objects left alive one of COM-003 (every
+  // object released in the end).
+  struct SessionWait {
+    int expected = 0;
+    int created = 0;
+    int alive = 0;
+    bool started() const { return created >= expected; }
+  };
+  SessionWait WaitForSessions(int sessions = 1);
+  SessionWait WaitForSessions(MockHandler& handler, int sessions);
+  // On failure also drops the mocks' expectations (the calls a session that
+  // never started could not make are not failures of the rules they serve).
+  ::testing::AssertionResult SessionsStarted(const SessionWait& wait);
+  ::testing::AssertionResult SessionsReleased(const SessionWait& wait);
+  // The rule that makes the manager start the sessions a test waits for:
+  // UI-001 (UpdateItems), UA-001 in the UpdateAll tests.
+  const char* start_requirement() const { return start_requirement_; }
+  const char* start_requirement_ = "UI-001";
+  // True if the sessions started and ended (WaitForSessions), for tests that
+  // judge it themselves.
   ::testing::AssertionResult SessionsEnded(int sessions = 1);
   ::testing::AssertionResult SessionsEnded(MockHandler& handler, int sessions);
   // The test knows a session may never end (the subject waits for a
@@ -126,17 +146,25 @@ class ContractTest : public ::testing::Test {
 
 }  // namespace syncmgr::conformance
 
-// The sessions ended (SessionsEnded's arguments): a failure is one of
-// COM-003, whatever requirement the surrounding test checks.
-#define ASSERT_SESSIONS_ENDED(...)           \
-  do {                                       \
-    CHECKS("COM-003");                       \
-    ASSERT_TRUE(SessionsEnded(__VA_ARGS__)); \
+// The sessions started and ended (WaitForSessions' arguments), whatever
+// requirement the surrounding test checks: a session never started is a
+// failure of start_requirement() that ends the test (nothing it checks
+// after this could be observed), an object never released one of COM-003.
+#define SYNCMGR_SESSIONS_ENDED_(assertion, ...)                     \
+  do {                                                              \
+    const SessionWait syncmgr_wait_ = WaitForSessions(__VA_ARGS__); \
+    {                                                               \
+      CHECKS(start_requirement());                                  \
+      ASSERT_TRUE(SessionsStarted(syncmgr_wait_));                  \
+    }                                                               \
+    {                                                               \
+      CHECKS("COM-003");                                            \
+      assertion(SessionsReleased(syncmgr_wait_));                   \
+    }                                                               \
   } while (0)
-#define EXPECT_SESSIONS_ENDED(...)           \
-  do {                                       \
-    CHECKS("COM-003");                       \
-    EXPECT_TRUE(SessionsEnded(__VA_ARGS__)); \
-  } while (0)
+#define ASSERT_SESSIONS_ENDED(...) \
+  SYNCMGR_SESSIONS_ENDED_(ASSERT_TRUE, __VA_ARGS__)
+#define EXPECT_SESSIONS_ENDED(...) \
+  SYNCMGR_SESSIONS_ENDED_(EXPECT_TRUE, __VA_ARGS__)
 
 #endif  // SYNCMGR_CONFORMANCE_TESTING_CONTRACT_TEST_H_

@@ -151,8 +151,8 @@ std::string LastActivationError();
 long OutstandingTaskMemAllocations();
 
 // Whether `pv` is a live block of CoTaskMemAlloc/Realloc (not malloc's, new's
-// or another allocator's). CoTaskMemFree of another block frees it with
-// free() and does not count it.
+// or another allocator's, and not one already freed). CoTaskMemFree of
+// another block frees it with free() and does not count it.
 bool IsTaskMemBlock(const void* pv);
 
 // While set, CoTaskMemAlloc/Realloc call `fail(size)` first and return NULL

@@ -116,6 +116,10 @@ void RequirementNotObserved(const char* id, const std::string& reason) {
   Emit({{"event", "not_observed"}, {"requirement", id}, {"reason", reason}});
 }
 
+void RecordWaitedOut(const std::string& what) {
+  Emit({{"event", "waited_out"}, {"message", what}});
+}
+
 std::string RequirementTraceTag(const std::string& id) {
   return kTagPrefix + id + "]";
 }

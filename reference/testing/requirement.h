@@ -57,6 +57,11 @@ void RequirementNotApplicable(const char* id, const std::string& reason);
 // Marks `id` not observed in this test, with the reason.
 void RequirementNotObserved(const char* id, const std::string& reason);
 
+// Tells the supervisor that a wait for the subject ran to its limit where
+// the test expected it to end (a session that never started or never ended),
+// so that later tests need not wait as long (conformance/conformance_main.cc).
+void RecordWaitedOut(const std::string& what);
+
 // The scope behind CHECKS(id).
 class RequirementScope {
  public:

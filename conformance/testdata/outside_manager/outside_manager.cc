@@ -28,7 +28,19 @@
 //   SYNCMGR_BUG_MISSING_ITEMS_IS_FAILURE  EnumSyncMgrItems'
 //       S_SYNCMGR_MISSINGITEMS ends the session like an error (HS-007);
 //   SYNCMGR_BUG_USES_FAILED_NEXT_ITEMS  the entries a failing
-//       ISyncMgrEnumItems::Next hands back are synchronized (EN-001).
+//       ISyncMgrEnumItems::Next hands back are synchronized (EN-001);
+//   SYNCMGR_BUG_NEVER_STARTS  UpdateItems accepts a registered CLSID and
+//       returns S_OK without starting anything (UI-001);
+//   SYNCMGR_BUG_NEVER_RELEASES  the handler is never released at the end of
+//       a session (COM-003);
+//   SYNCMGR_BUG_LEAKS_HANDLER_INFO  the SYNCMGRHANDLERINFO from
+//       GetHandlerInfo is never freed (HS-006);
+//   SYNCMGR_BUG_TRUNCATES_COOKIE  Initialize gets one cookie byte less than
+//       the caller gave (UI-006);
+//   SYNCMGR_BUG_PROGRESS_ANSWERS_S_FALSE  Progress answers S_FALSE, which
+//       its page does not list (CB-009);
+//   SYNCMGR_BUG_LOG_ERROR_FAILS  LogError answers E_FAIL instead of logging
+//       (CB-011).
 //
 // Example (what the conformance suite does with it):
 //   bazel run //conformance:conformance_suite --
@@ -194,6 +206,9 @@ class Session final : public Object<ISyncMgrSynchronizeCallback> {
   HRESULT STDMETHODCALLTYPE EnableModeless(BOOL) override { return S_OK; }
   HRESULT STDMETHODCALLTYPE Progress(REFGUID,
                                      SyncMgrProgressItemArg progress) override {
+#ifdef SYNCMGR_BUG_PROGRESS_ANSWERS_S_FALSE
+    return S_FALSE;  // the bug: an answer Progress's page does not list
+#endif
     if (progress == nullptr) return E_INVALIDARG;
     std::lock_guard<std::mutex> lock(mu_);
     // Nothing is left to continue once the session is over.
@@ -220,6 +235,9 @@ class Session final : public Object<ISyncMgrSynchronizeCallback> {
   }
   HRESULT STDMETHODCALLTYPE LogError(DWORD level, LPCWSTR text,
                                      SyncMgrLogErrorInfoArg info) override {
+#ifdef SYNCMGR_BUG_LOG_ERROR_FAILS
+    return E_FAIL;  // the bug: nothing is ever logged
+#endif
     try {
       LogEntry entry{level, GUID_NULL, CopyText(text)};
       if (info != nullptr && info->cbSize >= sizeof(SYNCMGRLOGERRORINFO) &&
@@ -268,9 +286,13 @@ class Session final : public Object<ISyncMgrSynchronizeCallback> {
 
   // Initialize, item choice, PrepareForSync, Synchronize; releases handler.
   void Drive(ISyncMgrSynchronize* handler) {
-    HRESULT init = handler->Initialize(
-        0, SYNCMGRFLAG_INVOKE, static_cast<DWORD>(cookie_.size()),
-        cookie_.empty() ? nullptr : cookie_.data());
+    DWORD cookie_size = static_cast<DWORD>(cookie_.size());
+#ifdef SYNCMGR_BUG_TRUNCATES_COOKIE
+    if (cookie_size > 1) --cookie_size;  // the bug: the last byte is lost
+#endif
+    HRESULT init =
+        handler->Initialize(0, SYNCMGRFLAG_INVOKE, cookie_size,
+                            cookie_.empty() ? nullptr : cookie_.data());
 #ifdef SYNCMGR_BUG_INITIALIZE_TWICE
     // The bug: a failure is taken for a passing one and asked again, of the
     // same object.
@@ -286,7 +308,9 @@ class Session final : public Object<ISyncMgrSynchronizeCallback> {
     }
     SYNCMGRHANDLERINFO* info = nullptr;
     if (SUCCEEDED(handler->GetHandlerInfo(&info)) && info != nullptr) {
-      CoTaskMemFree(info);  // Only a user interface would show it.
+#ifndef SYNCMGR_BUG_LEAKS_HANDLER_INFO  // the bug: the block is never freed
+      CoTaskMemFree(info);              // Only a user interface would show it.
+#endif
     }
     std::vector<GUID> items = ChosenItems(handler);
     if (!items.empty() && SUCCEEDED(handler->SetProgressCallback(this))) {
@@ -300,7 +324,9 @@ class Session final : public Object<ISyncMgrSynchronizeCallback> {
     }
     End();
     handler->SetProgressCallback(nullptr);
+#ifndef SYNCMGR_BUG_NEVER_RELEASES  // the bug: the handler is kept for ever
     handler->Release();
+#endif
   }
 
   // The IDs of the handler's SYNCMGRITEMSTATE_CHECKED items (of all its
@@ -417,6 +443,9 @@ class Invoke final : public Object<ISyncMgrSynchronizeInvoke> {
   HRESULT STDMETHODCALLTYPE UpdateItems(DWORD, REFCLSID clsid, DWORD cbCookie,
                                         const BYTE* pCookie) override {
     if (!Registry::Get().Lookup(clsid, nullptr)) return E_FAIL;
+#ifdef SYNCMGR_BUG_NEVER_STARTS
+    return S_OK;  // the bug: accepted, and nothing happens
+#endif
     std::vector<BYTE> cookie;
     if (pCookie != nullptr && cbCookie > 0) {
       if (cbCookie > kMaxCookieBytes) return E_OUTOFMEMORY;
