@@ -127,6 +127,30 @@ TEST(CertifySecondOpinion, OutsideHandlerPasses) {
   }
 }
 
+// conformance/handlers/testdata/worker_finishes_first_handler.cc: a correct
+// handler whose worker reports and completes before Synchronize returns.
+// The manager holds the worker's calls until it has sent SetItemStatus, so
+// skip_item observes HS-020 in both session modes, every time (without the
+// hold the window is closed before Synchronize returns: "not run").
+TEST(CertifySkip, ObservedWhenTheWorkerFinishesFirst) {
+  REQUIREMENT("HS-020");
+  for (int i = 0; i < 20; ++i) {
+    const Outcome out =
+        Certify("worker_finishes_first_handler", {"--scenarios=skip_item/*"});
+    EXPECT_EQ(out.run.exit_code, 0) << out.run.output;
+    ASSERT_TRUE(out.report.is_object()) << out.run.output;
+    EXPECT_TRUE(out.passed.count("HS-020")) << "run " << i << "\n"
+                                            << out.report.dump(1);
+    int observed = 0;
+    for (const json& c : out.report["checks"]) {
+      if (c["requirements"][0] != "HS-020") continue;
+      EXPECT_EQ(c["result"], "passed") << "run " << i << ": " << c.dump(1);
+      ++observed;
+    }
+    EXPECT_EQ(observed, 2) << out.report.dump(1);  // sync and async
+  }
+}
+
 struct KnownBad {
   const char* handler;
   std::set<std::string> documented;  // documented requirements it breaks

@@ -402,6 +402,7 @@ TEST_F(LifecycleContract, InitializeIsCalledOncePerHandlerObject) {
 // allocation of the manager's own takes over its address.
 TEST_F(LifecycleContract, HandlerInfoIsFreedWithCoTaskMemFree) {
   REQUIREMENT("HS-006");
+  syncmgr::com::OutstandingTaskMemAllocations();  // the watch starts here
   std::mutex mu;
   std::vector<const void*> handed;
   bool known = true;
@@ -415,7 +416,7 @@ TEST_F(LifecycleContract, HandlerInfoIsFreedWithCoTaskMemFree) {
         info->cbSize = sizeof *info;
         info->wszHandlerName[0] = u'H';
         std::lock_guard lock(mu);
-        known &= syncmgr::com::IsTaskMemBlock(info);
+        known &= syncmgr::com::IsLiveTaskMemBlock(info);
         handed.push_back(info);
         *out = info;
         return S_OK;
@@ -436,7 +437,7 @@ TEST_F(LifecycleContract, HandlerInfoIsFreedWithCoTaskMemFree) {
   }
   CHECKS("HS-006");
   for (const void* info : handed) {
-    EXPECT_FALSE(syncmgr::com::IsTaskMemBlock(info))
+    EXPECT_FALSE(syncmgr::com::IsLiveTaskMemBlock(info))
         << "the SYNCMGRHANDLERINFO block GetHandlerInfo handed over was "
            "never freed with CoTaskMemFree ("
         << handed.size() << " handed over)";

@@ -179,7 +179,14 @@ TEST_F(CookieContract, HandlerReceivesExactBytesAfterCallerFreedThem) {
         handed_size = cb;
         return S_OK;
       }));
+  std::atomic<bool> freed{false};
   EXPECT_CALL(mock(), Synchronize).WillOnce(Invoke([&](HWND) {
+    // A session that runs after UpdateItems returned reads only once the
+    // caller's buffer is gone (one that runs inside the call would wait
+    // here for nothing: bounded).
+    for (int i = 0; i < 100 && !freed; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     {
       // UI-108: the copy stays valid and unchanged until the handler is
       // released, long after the caller's buffer is gone.
@@ -197,6 +204,7 @@ TEST_F(CookieContract, HandlerReceivesExactBytesAfterCallerFreedThem) {
               HresultIs(S_OK));
   std::memset(buffer, 0xEE, expected.size());  // the caller reuses it...
   delete[] buffer;                             // ...and frees it at once
+  freed = true;
   ASSERT_SESSIONS_ENDED(1);
   std::lock_guard lock(mu);
   {

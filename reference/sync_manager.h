@@ -78,9 +78,15 @@ struct Options {
   bool may_bother_user = false;
   // nullptr: select the items whose dwItemState is CHECKED.
   ChoicePolicy choice;
-  // Items to skip: after PrepareForSync returns S_OK (and before
-  // PrepareForSyncCompleted) the manager calls SetItemStatus(id, SKIPPED)
-  // for each of these that was selected (HS-019/HS-020).
+  // Items to skip: after PrepareForSync returns S_OK (if
+  // PrepareForSyncCompleted has not come yet), and again after Synchronize
+  // returns S_OK (if SynchronizeCompleted has not), the manager calls
+  // SetItemStatus(id, SKIPPED) for each of these that was selected
+  // (HS-019/HS-020). Until it has, callback calls from the handler's other
+  // threads wait (at most internal::kMaxSkipHold), so that a worker that
+  // completes at once cannot close the window first; calls made inside
+  // PrepareForSync, Synchronize or SetItemStatus, on the manager's thread,
+  // never wait (a handler that completes inside the call leaves no window).
   std::vector<GUID> skip_items;
   // What Progress answers: S_OK, S_SYNCMGR_CANCELITEM or S_SYNCMGR_CANCELALL
   // (CB-009).

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -691,9 +692,14 @@ TEST_P(HandlerLifecycle, SkippedItemsGetSetItemStatusInsideTheWindow) {
         return S_OK;
       }));
   EXPECT_CALL(mock_, SetItemStatus(TestGuid(1), _)).Times(0);
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+  // The completion called inside SetItemStatus, on the manager's thread,
+  // was not held for the skip (internal::kMaxSkipHold).
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            internal::kMaxSkipHold / 2);
 }
 
 TEST_P(HandlerLifecycle, NoSetItemStatusOnceTheWindowClosed) {
@@ -701,8 +707,100 @@ TEST_P(HandlerLifecycle, NoSetItemStatusOnceTheWindowClosed) {
   Reconfigure([](Options& o) { o.skip_items = {TestGuid(1)}; });
   // Completions come before the methods return: no window is open.
   EXPECT_CALL(mock_, SetItemStatus).Times(0);
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   EXPECT_EQ(OnlyReport().outcome, Outcome::kCompleted);
+  // Calls on the thread inside PrepareForSync and Synchronize are never
+  // held for a skip (internal::kMaxSkipHold).
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            internal::kMaxSkipHold / 2);
+}
+
+// A worker that reports and completes at once, while the thread that called
+// Synchronize has not returned yet (the scheduling a worker often gets under
+// Wine): the manager holds the worker's callback calls until it has sent
+// SetItemStatus, so the skip is sent inside the window every time, before
+// the worker reports anything. (Without the hold the worker closes the
+// window before Synchronize returns, and no skip is ever sent.)
+TEST_P(HandlerLifecycle, SkipIsSentBeforeAWorkerThatCompletesAtOnce) {
+  REQUIREMENT("HS-019 HS-020 HS-104");
+  Reconfigure([](Options& o) {
+    o.skip_items = {TestGuid(2)};
+    o.record_trace = true;
+  });
+  constexpr int kSessions = 20;
+  EXPECT_CALL(mock_, SetItemStatus(TestGuid(2), DWORD{SYNCMGRSTATUS_SKIPPED}))
+      .Times(kSessions);
+  EXPECT_CALL(mock_, SetItemStatus(TestGuid(1), _)).Times(0);
+  EXPECT_CALL(mock_, Synchronize)
+      .Times(kSessions)
+      .WillRepeatedly(Invoke([&](HWND) {
+        auto callback = mock_.callback();
+        auto done = std::make_shared<std::promise<void>>();
+        std::future<void> worker_done = done->get_future();
+        mock_.RunOnThread([callback, done] {
+          for (int n : {1, 2}) {
+            SYNCMGRPROGRESSITEM item{};
+            item.cbSize = sizeof item;
+            item.mask = SYNCMGRPROGRESSITEM_STATUSTYPE;
+            item.dwStatusType = SYNCMGRSTATUS_SUCCEEDED;
+            callback->Progress(TestGuid(n), &item);
+          }
+          callback->SynchronizeCompleted(S_OK);
+          done->set_value();
+        });
+        // Synchronize returns only once its worker is done, or after 50 ms
+        // when the worker's calls are held.
+        worker_done.wait_for(50ms);
+        return S_OK;
+      }));
+  for (int i = 0; i < kSessions; ++i) {
+    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  }
+  const std::vector<SessionReport> reports = Reports();
+  ASSERT_THAT(reports, SizeIs(kSessions));
+  for (const SessionReport& report : reports) {
+    EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+    EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
+    // In the trace: the skip, then the worker's calls.
+    std::vector<std::string> order;
+    for (const std::string& line : report.trace) {
+      for (const char* call :
+           {"SetItemStatus(SKIPPED)", "  <- Progress", "  <- Synchronize"}) {
+        if (line.rfind(call, 0) == 0) order.push_back(call);
+      }
+    }
+    EXPECT_THAT(order, ElementsAre("SetItemStatus(SKIPPED)", "  <- Progress",
+                                   "  <- Progress", "  <- Synchronize"))
+        << "session " << report.id;
+  }
+}
+
+// A Synchronize that waits for its own worker's callback call before it
+// returns: the worker's call is held at most internal::kMaxSkipHold, then
+// goes on; the session ends normally (no hang), with no skip to send.
+TEST_P(HandlerLifecycle, SkipHoldIsBounded) {
+  REQUIREMENT("HS-019 HS-104");
+  Reconfigure([](Options& o) { o.skip_items = {TestGuid(2)}; });
+  EXPECT_CALL(mock_, SetItemStatus).Times(0);
+  EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
+    auto callback = mock_.callback();
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> worker_done = done->get_future();
+    mock_.RunOnThread([callback, done] {
+      callback->SynchronizeCompleted(S_OK);
+      done->set_value();
+    });
+    worker_done.wait();
+    return S_OK;
+  }));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  const SessionReport report = OnlyReport();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+  EXPECT_GE(took, internal::kMaxSkipHold);
+  EXPECT_LT(took, internal::kMaxSkipHold + 5s);
 }
 
 TEST_P(HandlerLifecycle, ShowErrorRetryRunsPrepareAndSynchronizeAgain) {

@@ -142,6 +142,7 @@ class ContractTest : public ::testing::Test {
   Handler& Add(const GUID& clsid, DWORD register_flags);
   std::vector<Handler> handlers_;
   bool allow_unfinished_ = false;
+  bool waited_out_ = false;  // a wait for sessions ran to its limit
 };
 
 }  // namespace syncmgr::conformance

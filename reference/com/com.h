@@ -155,6 +155,12 @@ long OutstandingTaskMemAllocations();
 // another block frees it with free() and does not count it.
 bool IsTaskMemBlock(const void* pv);
 
+// Whether `pv` is a block of CoTaskMemAlloc/Realloc not yet freed, exactly.
+// Here the same as IsTaskMemBlock; windows/platform/com.h has both too, and
+// there only this one is exact for a freed block (it watches the blocks
+// allocated after the first call of OutstandingTaskMemAllocations).
+bool IsLiveTaskMemBlock(const void* pv);
+
 // While set, CoTaskMemAlloc/Realloc call `fail(size)` first and return NULL
 // when it returns true. Pass nullptr to clear. Process-wide.
 void SetTaskMemFailureHook(std::function<bool(SIZE_T)> fail);

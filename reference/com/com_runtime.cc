@@ -404,6 +404,8 @@ void ResetRegistrations() {
 
 std::string LastActivationError() { return t_last_activation_error; }
 
+bool IsLiveTaskMemBlock(const void* pv) { return IsTaskMemBlock(pv); }
+
 bool IsTaskMemBlock(const void* pv) {
   if (pv == nullptr) return false;
   const BYTE* const block = static_cast<const BYTE*>(pv) - kTaskMemHeader;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -284,7 +285,39 @@ class CallbackState {
   // Calls that show the handler at work (Progress, LogError,
   // EstablishConnection): each restarts the wait for a completion.
   std::uint64_t activity = 0;
+  // Options::skip_items: true from the moment the session's thread calls
+  // PrepareForSync or Synchronize with an item to skip until it has sent
+  // SetItemStatus in the window that call opens (or found the window
+  // closed, or the call failed); see Enter().
+  bool skip_pending = false;
+  std::thread::id session_thread;  // the thread that calls the handler
   const Options& options() const { return *options_; }
+
+  // Locks mu for a callback call. While a skip is pending, a call from any
+  // thread but the session's (a handler's worker) waits until the manager
+  // has sent SetItemStatus: a worker that reports or completes at once
+  // cannot close the HS-019 window before the manager gets to use it, so
+  // the skip reaches the handler (and HS-020 is observed) whatever the
+  // threads' timing. Calls on the session's thread, made inside
+  // PrepareForSync, Synchronize or SetItemStatus, are never held (that would
+  // deadlock): a handler that completes inside the call still leaves no
+  // window. The wait is bounded (kMaxSkipHold): a call that waited that long
+  // ends the hold for every call (a handler whose Synchronize waits for its
+  // own worker's callback call is delayed, never hung).
+  std::unique_lock<std::mutex> Enter() {
+    std::unique_lock lock(mu);
+    if (skip_pending && std::this_thread::get_id() != session_thread &&
+        !WaitFor(cv, lock, kMaxSkipHold, [&] { return !skip_pending; })) {
+      EndSkipLocked();
+    }
+    return lock;
+  }
+  // Caller holds mu: the held calls go on.
+  void EndSkipLocked() {
+    if (!skip_pending) return;
+    skip_pending = false;
+    cv.notify_all();
+  }
 
   // Caller holds mu: the handler showed it is working.
   void ActiveLocked() {
@@ -349,7 +382,7 @@ class CallbackState {
   HRESULT Complete(Phase pending, Phase done, Phase refused,
                    const char* requirement_refused, const char* name,
                    HRESULT hr) {
-    std::lock_guard lock(mu);
+    const std::unique_lock lock = Enter();
     if (tracing()) {
       TraceLocked(std::string("  <- ") + name + "(" + DescribeHresult(hr) +
                   ")");
@@ -405,7 +438,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   }
 
   HRESULT STDMETHODCALLTYPE ShowPropertiesCompleted(HRESULT hr) override {
-    std::lock_guard lock(state_->mu);
+    const std::unique_lock lock = state_->Enter();
     if (state_->tracing()) {
       state_->TraceLocked("  <- ShowPropertiesCompleted(" +
                           DescribeHresult(hr) + ")");
@@ -431,7 +464,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
     std::vector<GUID> ids;
     if (hr == S_SYNCMGR_RETRYSYNC) {
       if (cItems > 0 && pItemIDs == nullptr) {
-        std::lock_guard lock(state_->mu);
+        const std::unique_lock lock = state_->Enter();
         state_->ViolateLocked("CB-103",
                               "ShowErrorCompleted(S_SYNCMGR_RETRYSYNC) with " +
                                   std::to_string(cItems) + " items and NULL");
@@ -449,7 +482,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
     return result;
   }
   HRESULT STDMETHODCALLTYPE EnableModeless(BOOL fEnable) override {
-    std::lock_guard lock(state_->mu);
+    const std::unique_lock lock = state_->Enter();
     if (state_->tracing()) {
       state_->TraceLocked(std::string("  <- EnableModeless(") +
                           (fEnable ? "TRUE" : "FALSE") + ")");
@@ -477,7 +510,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   }
   HRESULT STDMETHODCALLTYPE Progress(REFGUID ItemID,
                                      SyncMgrProgressItemArg item) override {
-    std::lock_guard lock(state_->mu);
+    const std::unique_lock lock = state_->Enter();
     state_->ActiveLocked();
     if (state_->tracing()) {
       state_->TraceLocked("  <- Progress(" + FormatGuid(ItemID) + ")");
@@ -557,7 +590,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   }
   HRESULT STDMETHODCALLTYPE LogError(DWORD dwErrorLevel, LPCWSTR pszErrorText,
                                      SyncMgrLogErrorInfoArg info) override {
-    std::lock_guard lock(state_->mu);
+    const std::unique_lock lock = state_->Enter();
     state_->ActiveLocked();
     if (state_->tracing()) {
       state_->TraceLocked("  <- LogError(" + std::to_string(dwErrorLevel) +
@@ -613,7 +646,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   }
   HRESULT STDMETHODCALLTYPE DeleteLogError(REFGUID ErrorID,
                                            DWORD dwReserved) override {
-    std::lock_guard lock(state_->mu);
+    const std::unique_lock lock = state_->Enter();
     if (state_->tracing()) {
       state_->TraceLocked("  <- DeleteLogError(" + FormatGuid(ErrorID) + ")");
     }
@@ -640,7 +673,7 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
   }
   HRESULT STDMETHODCALLTYPE EstablishConnection(LPCWSTR pwszConnection,
                                                 DWORD dwReserved) override {
-    std::lock_guard lock(state_->mu);
+    const std::unique_lock lock = state_->Enter();
     state_->ActiveLocked();
     if (state_->tracing()) {
       state_->TraceLocked(
@@ -1026,10 +1059,18 @@ void Session::Run() {
 }
 
 bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
+  // Options::skip_items: each window PrepareForSync and Synchronize open has
+  // a SetItemStatus to send; until it is sent, the handler's other threads
+  // wait in their callback calls (CallbackState::Enter).
+  const bool skipping = std::any_of(
+      ids.begin(), ids.end(),
+      [&](const GUID& id) { return Contains(options_->skip_items, id); });
   auto begin = [&](Phase pending) {
     std::lock_guard lock(state_->mu);
     state_->phase = pending;
     state_->completion_during_call = false;
+    state_->skip_pending = skipping;
+    state_->session_thread = std::this_thread::get_id();
   };
   // After the call returned: non-S_OK means no completion may come.
   auto returned = [&](HRESULT hr, Phase done, Phase refused,
@@ -1061,12 +1102,14 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
       if (!Contains(options_->skip_items, id)) continue;
       {
         std::lock_guard lock(state_->mu);
-        if (state_->phase != pending) return;  // HS-019: window closed
+        if (state_->phase != pending) break;  // HS-019: window closed
       }
       CallHandler("SetItemStatus(SKIPPED)", "SetItemStatus", [&] {
         return handler_->SetItemStatus(id, SYNCMGRSTATUS_SKIPPED);
       });
     }
+    std::lock_guard lock(state_->mu);
+    state_->EndSkipLocked();  // the held callback calls go on
   };
 
   begin(Phase::kPreparePending);
@@ -1185,6 +1228,7 @@ void Session::End(Outcome outcome, HRESULT result) {
   {
     std::lock_guard lock(state_->mu);
     state_->phase = Phase::kEnded;
+    state_->EndSkipLocked();
   }
   if (handler_ != nullptr) {
     if (callback_set_ && !(options_->faults & kFaultNoCallbackReset)) {

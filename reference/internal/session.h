@@ -6,6 +6,7 @@
 #ifndef SYNCMGR_REFERENCE_INTERNAL_SESSION_H_
 #define SYNCMGR_REFERENCE_INTERNAL_SESSION_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -59,6 +60,13 @@ inline constexpr size_t kMaxProgressRecords = 1000;
 // LogError beyond it answers S_OK, is not kept (nor shown, HS-022) and is
 // counted in the trace.
 inline constexpr size_t kMaxLoggedErrors = 256;
+
+// Options::skip_items: how long a callback call from a thread of the
+// handler's own is held at most while the manager still has to send
+// SetItemStatus(SKIPPED) in the window PrepareForSync or Synchronize opened
+// (CallbackState::Enter in session.cc). Once one held call has waited this
+// long, no call is held any more in that window.
+inline constexpr std::chrono::milliseconds kMaxSkipHold{2000};
 
 // True while this thread is inside a call from the manager into handler
 // code (SPEC.md UI-116: such calls are re-entrant requests).

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace syncmgr::com {
@@ -59,11 +60,17 @@ class MallocSpy final : public IMallocSpy {
     return cb;
   }
   void* STDMETHODCALLTYPE PostAlloc(void* actual) override {
-    if (actual != nullptr) ++outstanding;
+    if (actual != nullptr) {
+      ++outstanding;
+      Track(actual, true);
+    }
     return actual;
   }
   void* STDMETHODCALLTYPE PreFree(void* request, BOOL spyed) override {
-    if (request != nullptr && spyed) --outstanding;
+    if (request != nullptr && spyed) {
+      --outstanding;
+      Track(request, false);
+    }
     return request;
   }
   void STDMETHODCALLTYPE PostFree(BOOL) override {}
@@ -72,13 +79,14 @@ class MallocSpy final : public IMallocSpy {
     *actual = request;
     if (ShouldFail(cb)) return 0;
     if (request == nullptr && cb > 0) pending_realloc_alloc = true;
-    (void)spyed;
+    if (request != nullptr && spyed) Track(request, false);
     return cb;
   }
   void* STDMETHODCALLTYPE PostRealloc(void* actual, BOOL) override {
     if (pending_realloc_alloc.exchange(false) && actual != nullptr) {
       ++outstanding;
     }
+    if (actual != nullptr) Track(actual, true);
     return actual;
   }
   void* STDMETHODCALLTYPE PreGetSize(void* request, BOOL) override {
@@ -101,10 +109,26 @@ class MallocSpy final : public IMallocSpy {
     return fail && fail(cb);
   }
 
+  // The blocks allocated since the spy was registered and not yet freed.
+  void Track(const void* block, bool live_now) {
+    std::lock_guard lock(blocks_mu);
+    if (live_now) {
+      live.insert(block);
+    } else {
+      live.erase(block);
+    }
+  }
+  bool IsLive(const void* block) {
+    std::lock_guard lock(blocks_mu);
+    return live.count(block) > 0;
+  }
+
   std::atomic<long> outstanding{0};
   std::atomic<bool> pending_realloc_alloc{false};
   std::mutex mu;
   std::function<bool(SIZE_T)> fail;
+  std::mutex blocks_mu;
+  std::set<const void*> live;  // guarded by blocks_mu
 };
 
 MallocSpy& Spy() {
@@ -193,6 +217,10 @@ HRESULT InprocServerCanUnloadNow(const std::string& path) {
 std::string LastActivationError() { return t_last_error; }
 
 long OutstandingTaskMemAllocations() { return Spy().outstanding.load(); }
+
+bool IsLiveTaskMemBlock(const void* pv) {
+  return pv != nullptr && Spy().IsLive(pv);
+}
 
 void SetTaskMemFailureHook(std::function<bool(SIZE_T)> fail) {
   MallocSpy& spy = Spy();

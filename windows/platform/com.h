@@ -42,6 +42,9 @@ std::string LastActivationError();
 // hook that makes allocations fail.
 long OutstandingTaskMemAllocations();
 void SetTaskMemFailureHook(std::function<bool(SIZE_T)> fail);
+// Whether `pv` is a block the spy saw allocated and not yet freed (exact,
+// unlike DidAlloc below, which may still claim a freed block).
+bool IsLiveTaskMemBlock(const void* pv);
 // IMalloc::DidAlloc of the task allocator: whether `pv` is one of its blocks
 // (true when it cannot tell). Inline: mobsync.dll has no com.cc.
 inline bool IsTaskMemBlock(const void* pv) {
