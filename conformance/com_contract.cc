@@ -54,6 +54,18 @@ TEST_F(ComContract, QueryInterfaceFollowsComRules) {
     ASSERT_THAT(reg->QueryInterface(IID_IUnknown, d.PutVoid()),
                 HresultIs(S_OK));
     EXPECT_EQ(c.Get(), d.Get());
+    // An ISyncMgrRegister the invoke object hands out belongs to it.
+    ComPtr<ISyncMgrRegister> on_invoke;
+    if (SUCCEEDED(invoke_->QueryInterface(IID_ISyncMgrRegister,
+                                          on_invoke.PutVoid())) &&
+        on_invoke) {
+      ComPtr<IUnknown> e;
+      ASSERT_THAT(on_invoke->QueryInterface(IID_IUnknown, e.PutVoid()),
+                  HresultIs(S_OK));
+      EXPECT_EQ(a.Get(), e.Get())
+          << "IUnknown through the ISyncMgrRegister that the invoke object "
+             "handed out is not the invoke object's IUnknown";
+    }
   }
   CHECKS("REG-106");
   ComPtr<ISyncMgrRegister> on_invoke;

@@ -180,7 +180,7 @@ TEST_F(CookieContract, HandlerReceivesExactBytesAfterCallerFreedThem) {
         return S_OK;
       }));
   std::atomic<bool> freed{false};
-  EXPECT_CALL(mock(), Synchronize).WillOnce(Invoke([&](HWND) {
+  ON_CALL(mock(), Synchronize).WillByDefault(Invoke([&](HWND) {
     // A session that runs after UpdateItems returned reads only once the
     // caller's buffer is gone (one that runs inside the call would wait
     // here for nothing: bounded).
@@ -407,9 +407,9 @@ TEST_F(ReturnCodeContract, SuccessfulSessionReturnsSOk) {
   }
   ASSERT_SESSIONS_ENDED(1);
   {
-    CHECKS("UI-001");
+    CHECKS("UI-001");  // started: synchronized (how often is HS-024's)
     const std::vector<std::string> calls = mock().calls();
-    EXPECT_EQ(std::count(calls.begin(), calls.end(), "Synchronize"), 1)
+    EXPECT_GE(std::count(calls.begin(), calls.end(), "Synchronize"), 1)
         << ::testing::PrintToString(calls);
   }
   std::this_thread::sleep_for(GetSettings().settle);
@@ -471,9 +471,9 @@ TEST_F(ReturnCodeContract, HandlerThatCannotBeCreatedIsEFail) {
   REQUIREMENT("UI-012 UI-101");
   {
     CHECKS("REG-003");
-    ASSERT_THAT(
-        register_->RegisterSyncMgrHandler(kUnregisteredClsid, nullptr, 0),
-        HresultIs(S_OK));  // registered, but no COM class behind it
+    ASSERT_THAT(register_->RegisterSyncMgrHandler(kUnregisteredClsid,
+                                                  WSTR("Cannot be created"), 0),
+                HresultIs(S_OK));  // registered, but no COM class behind it
   }
   const HRESULT hr = invoke_->UpdateItems(0, kUnregisteredClsid, 0, nullptr);
   register_->UnregisterSyncMgrHandler(kUnregisteredClsid, 0);
