@@ -114,6 +114,40 @@ std::string HandlerRequirement(const ref::Violation& v) {
 
 class Driver;
 
+// The callback of probes outside any session (CheckCallbackReplacement):
+// no completion is awaited (E_UNEXPECTED); everything else is accepted.
+class IdleCallback final
+    : public syncmgr::com::Object<ISyncMgrSynchronizeCallback> {
+ public:
+  HRESULT STDMETHODCALLTYPE ShowPropertiesCompleted(HRESULT) override {
+    return E_UNEXPECTED;
+  }
+  HRESULT STDMETHODCALLTYPE PrepareForSyncCompleted(HRESULT) override {
+    return E_UNEXPECTED;
+  }
+  HRESULT STDMETHODCALLTYPE SynchronizeCompleted(HRESULT) override {
+    return E_UNEXPECTED;
+  }
+  HRESULT STDMETHODCALLTYPE ShowErrorCompleted(HRESULT, ULONG,
+                                               SyncMgrItemIdsArg) override {
+    return E_UNEXPECTED;
+  }
+  HRESULT STDMETHODCALLTYPE EnableModeless(BOOL) override { return S_FALSE; }
+  HRESULT STDMETHODCALLTYPE Progress(REFGUID, SyncMgrProgressItemArg) override {
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE LogError(DWORD, LPCWSTR,
+                                     SyncMgrLogErrorInfoArg) override {
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE DeleteLogError(REFGUID, DWORD) override {
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE EstablishConnection(LPCWSTR, DWORD) override {
+    return S_OK;
+  }
+};
+
 struct Scenario {
   Scenario(std::string name_, std::string description_,
            std::vector<std::string> requirements_,
@@ -538,12 +572,18 @@ class Driver {
     }
     const GUID other = {0x5E570000, 0xC0, 0x4E, {0, 0, 0, 0, 0, 0, 0, 0x01}};
     ComPtr<IClassFactory> factory;
-    HRESULT hr = get_class_object(other, IID_IClassFactory, factory.PutVoid());
+    void* left = reinterpret_cast<void*>(0x1);  // must become NULL
+    HRESULT hr = get_class_object(other, IID_IClassFactory, &left);
     Step("DllGetClassObject(another CLSID) -> " + DescribeHresult(hr));
     Observed("COM-005");
     ExpectHresult(hr, CLASS_E_CLASSNOTAVAILABLE, "COM-005",
                   "DllGetClassObject for a CLSID it does not serve");
-    factory.Reset();
+    if (FAILED(hr) && left != nullptr) {
+      Fail("COM-005", "DllGetClassObject failed but left *ppv non-NULL");
+    }
+    if (SUCCEEDED(hr) && left != nullptr) {
+      static_cast<IUnknown*>(left)->Release();
+    }
     hr = get_class_object(clsid_, IID_IClassFactory, factory.PutVoid());
     if (FAILED(hr) || !factory) {
       Fail("COM-005", "DllGetClassObject for its own CLSID returned " +
@@ -560,6 +600,20 @@ class Driver {
     ExpectHresult(hr, CLASS_E_NOAGGREGATION, "COM-007",
                   "IClassFactory::CreateInstance with an outer unknown");
     handler.Reset();
+    // An interface the handler lacks: E_NOINTERFACE with *ppv NULL.
+    left = reinterpret_cast<void*>(0x1);
+    hr = factory->CreateInstance(nullptr, IID_ISyncMgrSynchronizeInvoke, &left);
+    Step("CreateInstance(an interface it lacks) -> " + DescribeHresult(hr));
+    if (FAILED(hr) && left != nullptr) {
+      Fail("COM-001",
+           "IClassFactory::CreateInstance failed but left *ppv non-NULL");
+    }
+    if (SUCCEEDED(hr) && left != nullptr) {
+      Fail("COM-001",
+           "IClassFactory::CreateInstance handed out an interface the "
+           "handler does not implement (ISyncMgrSynchronizeInvoke)");
+      static_cast<IUnknown*>(left)->Release();
+    }
     hr = factory->CreateInstance(nullptr, IID_ISyncMgrSynchronize,
                                  handler.PutVoid());
     if (FAILED(hr) || !handler) {
@@ -592,9 +646,53 @@ class Driver {
     if (SUCCEEDED(hr) && out != nullptr) {
       static_cast<IUnknown*>(out)->Release();
     }
+    CheckCallbackReplacement(handler.Get());
     hr = handler->QueryInterface(IID_IUnknown, nullptr);
     Step("QueryInterface(IID_IUnknown, NULL) -> " + DescribeHresult(hr));
     ExpectHresult(hr, E_POINTER, "COM-001", "QueryInterface with a NULL ppv");
+  }
+
+  // HS-009 on a fresh object: SetProgressCallback AddRefs the new callback
+  // and releases the one it replaces; SetProgressCallback(NULL) releases the
+  // last. (Sessions only ever set one callback and then NULL.)
+  void CheckCallbackReplacement(ISyncMgrSynchronize* handler) {
+    // With a cookie: an empty one is HS-027's scenario, not this one's.
+    const BYTE cookie[] = {'c', 'o', 'm', '!'};
+    if (handler->Initialize(0, SYNCMGRFLAG_INVOKE, sizeof cookie, cookie) !=
+        S_OK) {
+      return;  // declined: nothing more to ask of this object
+    }
+    ComPtr<ISyncMgrSynchronizeCallback> first, second;
+    syncmgr::com::CreateObject<IdleCallback>(IID_ISyncMgrSynchronizeCallback,
+                                             first.PutVoid());
+    syncmgr::com::CreateObject<IdleCallback>(IID_ISyncMgrSynchronizeCallback,
+                                             second.PutVoid());
+    if (!first || !second) return;
+    // References beyond ours (AddRef's answer minus ours, plus this one).
+    const auto held = [](ISyncMgrSynchronizeCallback* cb) {
+      const ULONG n = cb->AddRef();
+      cb->Release();
+      return static_cast<long>(n) - 2;
+    };
+    if (handler->SetProgressCallback(first.Get()) != S_OK) return;
+    const long first_held = held(first.Get());
+    HRESULT hr = handler->SetProgressCallback(second.Get());
+    Step("SetProgressCallback(another callback) -> " + DescribeHresult(hr));
+    if (hr != S_OK) return;
+    Observed("HS-009");
+    if (first_held > 0 && held(first.Get()) >= first_held) {
+      Fail("HS-009",
+           "SetProgressCallback with a new callback did not release the one "
+           "it replaced (" +
+               std::to_string(held(first.Get())) + " reference(s) still held)");
+    }
+    handler->SetProgressCallback(nullptr);
+    if (held(second.Get()) > 0) {
+      Fail("HS-009",
+           "SetProgressCallback(NULL) did not release the callback (" +
+               std::to_string(held(second.Get())) +
+               " reference(s) still held)");
+    }
   }
 
   void ExpectHresult(HRESULT got, HRESULT want, const std::string& requirement,
@@ -1156,8 +1254,8 @@ std::vector<Scenario> Scenarios() {
        "The handler's class object and objects follow COM: the wrong CLSID "
        "and aggregation are refused, unknown interfaces give E_NOINTERFACE "
        "with *ppv NULL, IUnknown is one per object, a NULL ppv gives "
-       "E_POINTER",
-       {"COM-005", "COM-007", "COM-002", "COM-001"},
+       "E_POINTER; SetProgressCallback releases the callback it replaces",
+       {"COM-005", "COM-007", "COM-002", "COM-001", "HS-009"},
        [](Driver& d) { d.CheckComRules(); },
        false,
        "COM-001"});

@@ -282,6 +282,21 @@ TEST(CertifyKnownBad, LeavingPpvOnAFailedQueryInterface) {
   ExpectFailsExactly({"bad_leaves_ppv_on_failure", {"COM-001"}});
 }
 
+TEST(CertifyKnownBad, KeepingTheCallbackItReplaces) {
+  REQUIREMENT("HS-009");
+  ExpectFailsExactly({"bad_keeps_replaced_callback", {"HS-009"}});
+}
+
+TEST(CertifyKnownBad, LeavingPpvOnAFailedCreateInstance) {
+  REQUIREMENT("COM-001");
+  ExpectFailsExactly({"bad_factory_leaves_ppv", {"COM-001"}});
+}
+
+TEST(CertifyKnownBad, LeavingPpvOnAFailedDllGetClassObject) {
+  REQUIREMENT("COM-005");
+  ExpectFailsExactly({"bad_class_object_leaves_ppv", {"COM-005"}});
+}
+
 TEST(CertifyKnownBad, UnloadableWhileObjectsLive) {
   REQUIREMENT("COM-006");
   ExpectFailsExactly({"bad_unloads_while_alive", {"COM-006"}});

@@ -417,6 +417,35 @@ class LeavesPpvOnFailure final : public SampleHandler {
   }
 };
 
+// HS-009: SetProgressCallback keeps a reference to the callback it replaces
+// (a session sets one callback and then NULL, which it handles right).
+class KeepsReplacedCallback final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE
+  SetProgressCallback(ISyncMgrSynchronizeCallback* callback) override {
+    ISyncMgrSynchronizeCallback* replaced = previous_.exchange(callback);
+    if (callback != nullptr && replaced != nullptr) replaced->AddRef();
+    return SampleHandler::SetProgressCallback(callback);
+  }
+
+ private:
+  std::atomic<ISyncMgrSynchronizeCallback*> previous_{nullptr};
+};
+
+// COM-001: its class factory's CreateInstance leaves *ppv as it found it
+// when the interface is not there (see LeavingFactory below).
+class FactoryLeavesPpv final : public SampleHandler {
+ public:
+  static constexpr bool kFactoryLeavesPpv = true;
+};
+
+// COM-005: DllGetClassObject for a CLSID it does not serve answers
+// CLASS_E_CLASSNOTAVAILABLE but leaves *ppv as it found it.
+class ClassObjectLeavesPpv final : public SampleHandler {
+ public:
+  static constexpr bool kClassObjectLeavesPpv = true;
+};
+
 // COM-006: DllCanUnloadNow answers S_OK even while objects are alive (see
 // ClaimsUnloadable below).
 class UnloadsWhileAlive final : public SampleHandler {
@@ -438,6 +467,46 @@ struct CrashesWhenLoaded<T, std::void_t<decltype(T::kCrashesWhenLoaded)>>
     : std::true_type {};
 
 template <typename T, typename = void>
+struct FactoryLeavesPpvOf : std::false_type {};
+template <typename T>
+struct FactoryLeavesPpvOf<T, std::void_t<decltype(T::kFactoryLeavesPpv)>>
+    : std::true_type {};
+
+template <typename T, typename = void>
+struct ClassObjectLeavesPpvOf : std::false_type {};
+template <typename T>
+struct ClassObjectLeavesPpvOf<T,
+                              std::void_t<decltype(T::kClassObjectLeavesPpv)>>
+    : std::true_type {};
+
+// The class factory of FactoryLeavesPpv: a failed CreateInstance leaves
+// *ppv as it found it.
+template <typename T>
+class LeavingFactory final : public syncmgr::com::Object<IClassFactory> {
+ public:
+  HRESULT STDMETHODCALLTYPE CreateInstance(IUnknown* outer, REFIID riid,
+                                           void** ppv) override {
+    if (ppv == nullptr) return E_POINTER;
+    if (outer != nullptr) return CLASS_E_NOAGGREGATION;
+    void* const before = *ppv;
+    T* object = new (std::nothrow) T();
+    if (object == nullptr) return E_OUTOFMEMORY;
+    const HRESULT hr = object->QueryInterface(riid, ppv);
+    object->Release();
+    if (FAILED(hr)) *ppv = before;  // the bug
+    return hr;
+  }
+  HRESULT STDMETHODCALLTYPE LockServer(BOOL lock) override {
+    if (lock) {
+      syncmgr::com::ThisModule().locks.fetch_add(1);
+    } else {
+      syncmgr::com::ThisModule().locks.fetch_sub(1);
+    }
+    return S_OK;
+  }
+};
+
+template <typename T, typename = void>
 struct ClaimsUnloadable : std::false_type {};
 template <typename T>
 struct ClaimsUnloadable<T, std::void_t<decltype(T::kClaimsUnloadable)>>
@@ -453,7 +522,22 @@ extern "C" HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid,
     volatile int* nowhere = nullptr;
     *nowhere = 1;
   }
-  return syncmgr::com::GetClassObjectFor<syncmgr::sample::BAD_HANDLER>(
+  using Handler = syncmgr::sample::BAD_HANDLER;
+  if constexpr (syncmgr::sample::ClassObjectLeavesPpvOf<Handler>::value) {
+    if (!IsEqualCLSID(rclsid, syncmgr::sample::kSampleHandlerClsid)) {
+      return CLASS_E_CLASSNOTAVAILABLE;  // the bug: *ppv untouched
+    }
+  }
+  if constexpr (syncmgr::sample::FactoryLeavesPpvOf<Handler>::value) {
+    if (ppv == nullptr) return E_POINTER;
+    *ppv = nullptr;
+    if (!IsEqualCLSID(rclsid, syncmgr::sample::kSampleHandlerClsid)) {
+      return CLASS_E_CLASSNOTAVAILABLE;
+    }
+    return syncmgr::com::CreateObject<syncmgr::sample::LeavingFactory<Handler>>(
+        riid, ppv);
+  }
+  return syncmgr::com::GetClassObjectFor<Handler>(
       syncmgr::sample::kSampleHandlerClsid, rclsid, riid, ppv);
 }
 
