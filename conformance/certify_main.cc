@@ -18,9 +18,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -113,6 +115,23 @@ std::string HandlerRequirement(const ref::Violation& v) {
 }
 
 class Driver;
+
+// Next(1) into an entry followed by a patterned one, so that a Next that
+// writes past its one entry (EN-001: `[out, size_is(celt)]`) is seen, not
+// a corruption of certify's stack: *overran says so.
+HRESULT NextOne(ISyncMgrEnumItems* e, SYNCMGRITEM* item, ULONG* fetched,
+                bool* overran) {
+  constexpr unsigned char kPattern = 0xA5;
+  std::array<SYNCMGRITEM, 2> slots;
+  std::memset(&slots[0], 0, sizeof slots[0]);
+  std::memset(&slots[1], kPattern, sizeof slots[1]);
+  const HRESULT hr = e->Next(1, slots.data(), fetched);
+  const auto* past = reinterpret_cast<const unsigned char*>(&slots[1]);
+  *overran = !std::all_of(past, past + sizeof slots[1],
+                          [](unsigned char b) { return b == kPattern; });
+  *item = slots[0];
+  return hr;
+}
 
 // The callback of probes outside any session (CheckCallbackReplacement):
 // no completion is awaited (E_UNEXPECTED); everything else is accepted.
@@ -1079,7 +1098,14 @@ std::vector<Scenario> Scenarios() {
            for (int i = 0; SUCCEEDED(hr) && e && i < 1000; ++i) {
              SYNCMGRITEM item{};
              ULONG fetched = 0;
-             if (e->Next(1, &item, &fetched) != S_OK || fetched != 1) break;
+             bool overran = false;
+             const HRESULT next = NextOne(e.Get(), &item, &fetched, &overran);
+             if (overran) {
+               d.Fail("EN-001",
+                      "Next(1) wrote past the one entry it was given");
+               break;
+             }
+             if (next != S_OK || fetched != 1) break;
              ids->insert(FormatGuid(item.ItemID));
            }
            return SUCCEEDED(hr) && e;
@@ -1119,7 +1145,11 @@ std::vector<Scenario> Scenarios() {
          auto next = [&](ISyncMgrEnumItems* e, GUID* id) {
            SYNCMGRITEM item{};
            ULONG fetched = 0;
-           const HRESULT hr = e->Next(1, &item, &fetched);
+           bool overran = false;
+           const HRESULT hr = NextOne(e, &item, &fetched, &overran);
+           if (overran) {
+             d.Fail("EN-001", "Next(1) wrote past the one entry it was given");
+           }
            if (hr != S_OK && hr != S_FALSE) {
              d.Fail("EN-001", "Next returned " + DescribeHresult(hr));
            }
@@ -1304,7 +1334,11 @@ bool LastCheckedItem(Driver& driver, GUID* id) {
   for (int i = 0; i < 1000; ++i) {
     SYNCMGRITEM item{};
     ULONG fetched = 0;
-    if (items->Next(1, &item, &fetched) != S_OK || fetched != 1) break;
+    bool overran = false;  // judged in the sessions (EN-001)
+    if (NextOne(items.Get(), &item, &fetched, &overran) != S_OK ||
+        fetched != 1 || overran) {
+      break;
+    }
     if (item.dwItemState == SYNCMGRITEMSTATE_CHECKED) {
       *id = item.ItemID;
       found = true;

@@ -287,6 +287,11 @@ TEST(CertifyKnownBad, KeepingTheCallbackItReplaces) {
   ExpectFailsExactly({"bad_keeps_replaced_callback", {"HS-009"}});
 }
 
+TEST(CertifyKnownBad, WritingPastNextsArray) {
+  REQUIREMENT("EN-001");
+  ExpectFailsExactly({"bad_writes_past_celt", {"EN-001"}});
+}
+
 TEST(CertifyKnownBad, LeavingPpvOnAFailedCreateInstance) {
   REQUIREMENT("COM-001");
   ExpectFailsExactly({"bad_factory_leaves_ppv", {"COM-001"}});

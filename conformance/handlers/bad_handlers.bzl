@@ -17,6 +17,7 @@ BAD_HANDLERS = {
     "keeps_callback_without_addref": "KeepsCallbackWithoutAddRef",
     "leaves_ppv_on_failure": "LeavesPpvOnFailure",
     "keeps_replaced_callback": "KeepsReplacedCallback",
+    "writes_past_celt": "WritesPastCelt",
     "factory_leaves_ppv": "FactoryLeavesPpv",
     "class_object_leaves_ppv": "ClassObjectLeavesPpv",
     "unloads_while_alive": "UnloadsWhileAlive",

@@ -886,7 +886,11 @@ bool Session::EnumerateItems() {
   // Bounded (session.h): at most kMaxNextCalls calls of at most kNextBatch
   // items each; the items, the rejected items and the violation records it
   // keeps are capped too.
-  std::array<SYNCMGRITEM, kNextBatch> batch;  // on the stack: no allocation
+  // On the stack (no allocation), with kNextBatch more entries than Next is
+  // given, filled with a pattern: a Next that writes past celt entries
+  // (EN-001) is seen there instead of corrupting the manager.
+  std::array<SYNCMGRITEM, 2 * kNextBatch> batch;
+  constexpr unsigned char kPastTheEnd = 0xA5;
   size_t calls = 0;
   int empty_batches = 0;
   size_t rejected = 0;
@@ -908,11 +912,24 @@ bool Session::EnumerateItems() {
       break;
     }
     ++calls;
-    std::memset(batch.data(), 0, batch.size() * sizeof(SYNCMGRITEM));
+    std::memset(batch.data(), 0, kNextBatch * sizeof(SYNCMGRITEM));
+    std::memset(batch.data() + kNextBatch, kPastTheEnd,
+                (batch.size() - kNextBatch) * sizeof(SYNCMGRITEM));
     ULONG fetched = 0;
     hr = CallHandler("ISyncMgrEnumItems::Next", "Next", [&] {
       return items->Next(kNextBatch, batch.data(), &fetched);
     });
+    const auto* past =
+        reinterpret_cast<const unsigned char*>(batch.data() + kNextBatch);
+    if (!std::all_of(past,
+                     past + (batch.size() - kNextBatch) * sizeof(SYNCMGRITEM),
+                     [](unsigned char b) { return b == kPastTheEnd; })) {
+      Violate("EN-001", "Next wrote past the " + std::to_string(kNextBatch) +
+                            " entries it was given (celt " +
+                            std::to_string(kNextBatch) + ")");
+      failed = true;  // nothing it handed back can be trusted
+      break;
+    }
     if (hr == E_NOTIMPL) {
       Violate("EN-001", "ISyncMgrEnumItems::Next returned E_NOTIMPL");
     }

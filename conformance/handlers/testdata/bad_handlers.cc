@@ -100,7 +100,8 @@ class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
     kSharedClone,
     kEndlessZeroSizedItems,
     kCloneStartsOver,
-    kSkipDoesNothing
+    kSkipDoesNothing,
+    kWritesPastCelt
   };
   BrokenEnumerator(ComPtr<ISyncMgrEnumItems> inner, Fault fault)
       : inner_(std::move(inner)), fault_(fault) {}
@@ -118,6 +119,9 @@ class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
     const HRESULT hr = inner_->Next(celt, rgelt, fetched);
     if (fault_ == Fault::kZeroSizedItem && SUCCEEDED(hr) && celt > 0) {
       rgelt[0].cbSize = 0;
+    }
+    if (fault_ == Fault::kWritesPastCelt && SUCCEEDED(hr) && celt > 0) {
+      rgelt[celt] = rgelt[0];  // one entry more than the array holds
     }
     return hr;
   }
@@ -173,6 +177,9 @@ using CloneStartsOver =
 // EN-002: Skip answers S_OK and skips nothing.
 using SkipDoesNothing =
     WithBrokenEnumerator<BrokenEnumerator::Fault::kSkipDoesNothing>;
+// EN-001: Next writes one entry past the celt it was given.
+using WritesPastCelt =
+    WithBrokenEnumerator<BrokenEnumerator::Fault::kWritesPastCelt>;
 // HS-107, EN-101: Next answers S_OK with one item of cbSize 0, forever.
 using EndlessMalformedItems =
     WithBrokenEnumerator<BrokenEnumerator::Fault::kEndlessZeroSizedItems>;
