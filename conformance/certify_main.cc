@@ -13,6 +13,9 @@
 // unwaived requirement of the documented contract fails (--profile=strict:
 // of this project's decisions, OURS, either), 1 when one fails, 2 for a
 // usage error.
+#ifndef _WIN32
+#include <dlfcn.h>
+#endif
 #include <fnmatch.h>
 #include <unistd.h>
 
@@ -44,6 +47,13 @@
 #include "reference/mobsync/guid.h"
 #include "reference/mobsync/hresult.h"
 #include "reference/sync_manager.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define SYNCMGR_CERTIFY_ASAN 1
+#endif
+#endif
 
 namespace syncmgr::conformance {
 namespace {
@@ -81,10 +91,10 @@ struct Flags {
 // The requirements every full session checks on the handler's side, from
 // what the manager's checking callback records.
 const std::vector<std::string> kSessionRequirements = {
-    "HS-006", "HS-009", "HS-012", "HS-013", "HS-016", "HS-017",
-    "HS-018", "HS-105", "HS-106", "HS-107", "HS-108", "HS-109",
-    "HS-111", "CB-002", "CB-003", "CB-004", "CB-102", "CB-105",
-    "CB-107", "EN-001", "EN-101", "ST-003", "COM-003"};
+    "HS-006", "HS-009", "HS-011", "HS-012", "HS-013", "HS-016",
+    "HS-017", "HS-018", "HS-105", "HS-106", "HS-107", "HS-108",
+    "HS-109", "HS-111", "CB-002", "CB-003", "CB-004", "CB-102",
+    "CB-105", "CB-107", "EN-001", "EN-101", "ST-003", "COM-003"};
 
 // The rule a handler broke, for a violation the manager recorded: where
 // the manager's record names its own rule, the documented rule the handler
@@ -116,30 +126,83 @@ std::string HandlerRequirement(const ref::Violation& v) {
 
 class Driver;
 
-// Next(1) into an entry followed by a patterned one, so that a Next that
-// writes past its one entry (EN-001: `[out, size_is(celt)]`) is seen, not
-// a corruption of certify's stack: *overran says so.
-HRESULT NextOne(ISyncMgrEnumItems* e, SYNCMGRITEM* item, ULONG* fetched,
-                bool* overran) {
-  constexpr unsigned char kPattern = 0xA5;
+// What one Next(1) did. The entry it is given holds a pattern, and is
+// followed by one holding another: a Next that writes past its one entry
+// (EN-001: `[out, size_is(celt)]`) is seen (`overran`), not a corruption of
+// certify's stack, and so is one that counts an entry in *pceltFetched it
+// never wrote (`unwritten`).
+struct NextResult {
+  HRESULT hr = E_UNEXPECTED;
+  ULONG fetched = 0;
+  SYNCMGRITEM item{};
+  bool overran = false;
+  bool unwritten = false;
+  // An item was handed back that may be used.
+  bool Got() const {
+    return hr == S_OK && fetched == 1 && !overran && !unwritten;
+  }
+};
+
+NextResult NextOne(ISyncMgrEnumItems* e) {
+  constexpr unsigned char kUnwritten = 0x5A, kPastTheEnd = 0xA5;
+  const auto holds = [](const SYNCMGRITEM& entry, unsigned char b) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(&entry);
+    return std::all_of(bytes, bytes + sizeof entry,
+                       [b](unsigned char x) { return x == b; });
+  };
   std::array<SYNCMGRITEM, 2> slots;
-  std::memset(&slots[0], 0, sizeof slots[0]);
-  std::memset(&slots[1], kPattern, sizeof slots[1]);
-  const HRESULT hr = e->Next(1, slots.data(), fetched);
-  const auto* past = reinterpret_cast<const unsigned char*>(&slots[1]);
-  *overran = !std::all_of(past, past + sizeof slots[1],
-                          [](unsigned char b) { return b == kPattern; });
-  *item = slots[0];
-  return hr;
+  std::memset(&slots[0], kUnwritten, sizeof slots[0]);
+  std::memset(&slots[1], kPastTheEnd, sizeof slots[1]);
+  NextResult r;
+  r.hr = e->Next(1, slots.data(), &r.fetched);
+  r.overran = !holds(slots[1], kPastTheEnd);
+  r.unwritten =
+      SUCCEEDED(r.hr) && r.fetched >= 1 && holds(slots[0], kUnwritten);
+  r.item = slots[0];
+  return r;
 }
 
-// The callback of probes outside any session (CheckCallbackReplacement):
-// no completion is awaited (E_UNEXPECTED); everything else is accepted.
+// Whether `address` lies in a loaded module (the handler's, ours, a
+// system library's).
+bool InLoadedModule(const void* address) {
+#ifdef _WIN32
+  HMODULE module = nullptr;
+  return GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            static_cast<LPCWSTR>(address), &module) != 0;
+#else
+  Dl_info info;
+  return dladdr(address, &info) != 0;
+#endif
+}
+
+// Whether the object at `object` still looks alive: its first word, the
+// vtable pointer of a C++ COM object, points into a loaded module. An
+// object destroyed while a reference to it remained (COM-003) fails this:
+// the allocator writes its free-list links over that word (and under
+// AddressSanitizer the memory is poisoned). Checked before the object is
+// called, so that such a handler is named instead of crashing certify.
+bool LooksAlive(const void* object) {
+  if (object == nullptr) return false;
+#ifdef SYNCMGR_CERTIFY_ASAN
+  if (__asan_address_is_poisoned(object)) return false;
+#endif
+  const void* vtable = nullptr;
+  std::memcpy(&vtable, object, sizeof vtable);
+  return InLoadedModule(vtable);
+}
+
+// The callback of probes outside any session (CheckCallbackReplacement,
+// show_properties): no completion is awaited (E_UNEXPECTED) but
+// ShowPropertiesCompleted, which is counted; everything else is accepted.
 class IdleCallback final
     : public syncmgr::com::Object<ISyncMgrSynchronizeCallback> {
  public:
+  std::atomic<int> properties_completed{0};
+
   HRESULT STDMETHODCALLTYPE ShowPropertiesCompleted(HRESULT) override {
-    return E_UNEXPECTED;
+    properties_completed.fetch_add(1);
+    return S_OK;
   }
   HRESULT STDMETHODCALLTYPE PrepareForSyncCompleted(HRESULT) override {
     return E_UNEXPECTED;
@@ -239,7 +302,7 @@ class Driver {
       std::lock_guard lock(mu_);
       reports_.push_back(report);
     });
-    late_before_ = ref::GetStatistics().late_violations;
+    late_before_ = ref::GetStatistics().late_violations_by_requirement;
     hr = ref::CreateSyncManager(IID_ISyncMgrSynchronizeInvoke,
                                 invoke_.PutVoid());
     if (SUCCEEDED(hr)) hr = invoke_.As(&register_);
@@ -296,6 +359,11 @@ class Driver {
       if (answer != nullptr) *answer = FAILED(hr) ? hr : E_UNEXPECTED;
       return nullptr;
     }
+    if (!StillAlive(handler.Get(), "before CoCreateInstance returned it")) {
+      handler.Detach();  // not ours to release any more
+      if (answer != nullptr) *answer = E_UNEXPECTED;
+      return nullptr;
+    }
     const BYTE cookie[4] = {'c', 'e', 'r', 't'};
     const HRESULT init = handler->Initialize(0, flags, sizeof cookie, cookie);
     Step("Initialize(flags " + Hex(flags) + ") -> " + DescribeHresult(init));
@@ -310,6 +378,44 @@ class Driver {
     std::printf("finding %s: %s\n", requirement.c_str(), message.c_str());
     std::fflush(stdout);
     EmitLocked({{"finding", requirement}, {"message", message}});
+  }
+
+  // A finding after which the handler's memory cannot be trusted (an
+  // object destroyed while referenced): a crash later in this scenario, or
+  // in a later one, is charged to it rather than to that scenario's rule.
+  void FailFatal(const std::string& requirement, const std::string& message) {
+    Fail(requirement, message);
+    std::lock_guard lock(mu_);
+    EmitLocked({{"fatal", requirement}, {"message", message}});
+  }
+
+  // EN-001 on one Next(1): false when it broke it (nothing it handed back
+  // may be used).
+  bool JudgeNext(const NextResult& next) {
+    if (next.overran) {
+      Fail("EN-001", "Next(1) wrote past the one entry it was given");
+      return false;
+    }
+    if (next.unwritten) {
+      Fail("EN-001",
+           "Next(1) answered " + DescribeHresult(next.hr) + " with " +
+               std::to_string(next.fetched) +
+               " fetched, but never wrote the entry (pceltFetched must "
+               "count the entries it enumerated)");
+      return false;
+    }
+    return true;
+  }
+
+  // COM-003: `object`, which we hold a reference to, must not have been
+  // destroyed. False (after a fatal finding) when it was: the pointer is
+  // then given up without a call.
+  bool StillAlive(const void* object, const std::string& when) {
+    if (LooksAlive(object)) return true;
+    FailFatal("COM-003", "the handler object was destroyed " + when +
+                             ", while a reference to it remained (its "
+                             "vtable pointer was overwritten)");
+    return false;
   }
 
   // The scenario reached the situation `requirement` is about, so a
@@ -465,11 +571,23 @@ class Driver {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const auto late = ref::GetStatistics().late_violations - late_before_;
-    if (late > 0) {
-      Fail("HS-111", std::to_string(late) +
-                         " call(s) to a session's callback after the session "
-                         "ended");
+    // By rule: a completion whose method had failed breaks that method's
+    // rule (CB-002, CB-003, CB-005) however late it comes.
+    for (const auto& [requirement, count] :
+         ref::GetStatistics().late_violations_by_requirement) {
+      const auto before = late_before_.find(requirement);
+      const std::uint64_t late =
+          count - (before == late_before_.end() ? 0 : before->second);
+      if (late == 0) continue;
+      if (requirement == "HS-111") {
+        Fail("HS-111", std::to_string(late) +
+                           " call(s) to a session's callback after the "
+                           "session ended");
+      } else {
+        Fail(requirement, std::to_string(late) +
+                              " completion(s) after the session ended, for a "
+                              "call that had returned a failure");
+      }
     }
   }
 
@@ -640,6 +758,19 @@ class Driver {
            "IClassFactory::CreateInstance returned " + DescribeHresult(hr));
       return;
     }
+    // COM-003: the object lives while a reference remains, also after an
+    // AddRef and its Release.
+    Observed("COM-003");
+    if (!StillAlive(handler.Get(), "before CreateInstance returned it")) {
+      handler.Detach();
+      return;
+    }
+    handler->AddRef();
+    handler->Release();
+    if (!StillAlive(handler.Get(), "by an AddRef and a Release")) {
+      handler.Detach();
+      return;
+    }
     // IUnknown identity, from the object and from its enumerator.
     ComPtr<IUnknown> a, b;
     ComPtr<ISyncMgrSynchronize> again;
@@ -669,6 +800,81 @@ class Driver {
     hr = handler->QueryInterface(IID_IUnknown, nullptr);
     Step("QueryInterface(IID_IUnknown, NULL) -> " + DescribeHresult(hr));
     ExpectHresult(hr, E_POINTER, "COM-001", "QueryInterface with a NULL ppv");
+  }
+
+  // CB-004: ShowProperties for the handler (GUID_NULL) when its info has
+  // SYNCMGRHANDLER_HASPROPERTIES, and for up to four items with
+  // SYNCMGRITEM_HASPROPERTIES. A failed one must not be followed by
+  // ShowPropertiesCompleted, however late (looked for while the handler
+  // holds the callback, at most 500 ms). Whether a successful one completes
+  // is not judged: its page does not say it must.
+  void CheckShowProperties() {
+    ComPtr<ISyncMgrSynchronize> handler = CreateInitialized();
+    if (!handler) {
+      NotExercised("CB-004",
+                   "the handler object could not be created and initialized");
+      return;
+    }
+    std::vector<GUID> targets;
+    SYNCMGRHANDLERINFO* info = nullptr;
+    if (handler->GetHandlerInfo(&info) == S_OK && info != nullptr) {
+      if (info->SyncMgrHandlerFlags & SYNCMGRHANDLER_HASPROPERTIES) {
+        targets.push_back(GUID_NULL);
+      }
+      CoTaskMemFree(info);
+    }
+    ComPtr<ISyncMgrEnumItems> items;
+    if (SUCCEEDED(handler->EnumSyncMgrItems(items.Put())) && items) {
+      for (int i = 0; i < 1000 && targets.size() < 5; ++i) {
+        const NextResult next = NextOne(items.Get());
+        if (!JudgeNext(next) || !next.Got()) break;
+        if (next.item.dwFlags & SYNCMGRITEM_HASPROPERTIES) {
+          targets.push_back(next.item.ItemID);
+        }
+      }
+    }
+    if (targets.empty()) {
+      NotExercised("CB-004",
+                   "the handler offers no properties (neither "
+                   "SYNCMGRHANDLER_HASPROPERTIES nor an item with "
+                   "SYNCMGRITEM_HASPROPERTIES), so ShowProperties was never "
+                   "called");
+      return;
+    }
+    IdleCallback* callback = nullptr;
+    ComPtr<ISyncMgrSynchronizeCallback> held;
+    syncmgr::com::CreateObject<IdleCallback>(IID_ISyncMgrSynchronizeCallback,
+                                             held.PutVoid());
+    callback = static_cast<IdleCallback*>(held.Get());
+    if (!callback || handler->SetProgressCallback(held.Get()) != S_OK) {
+      NotExercised("CB-004", "SetProgressCallback did not return S_OK");
+      return;
+    }
+    // References beyond ours: the handler's, and its threads'.
+    const auto others = [&held] {
+      const ULONG n = held->AddRef();
+      held->Release();
+      return static_cast<long>(n) - 2;
+    };
+    const long baseline = others();
+    for (const GUID& id : targets) {
+      const int before = callback->properties_completed.load();
+      const HRESULT hr = handler->ShowProperties(nullptr, id);
+      Step("ShowProperties(" + FormatGuid(id) + ") -> " + DescribeHresult(hr));
+      Observed("CB-004");
+      if (SUCCEEDED(hr)) continue;
+      for (int i = 0; i < 10 && callback->properties_completed.load() == before;
+           ++i) {
+        if (i > 0 && others() <= baseline) break;  // no thread holds it
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (callback->properties_completed.load() != before) {
+        Fail("CB-004", "ShowProperties(" + FormatGuid(id) + ") returned " +
+                           DescribeHresult(hr) +
+                           " but ShowPropertiesCompleted was called");
+      }
+    }
+    handler->SetProgressCallback(nullptr);
   }
 
   // HS-009 on a fresh object: SetProgressCallback AddRefs the new callback
@@ -801,6 +1007,9 @@ class Driver {
     if (has("Synchronize -> S_OK")) {
       Observed("HS-016");
       Observed("HS-108");
+      // Only a session that left items out can show an item synchronized
+      // without being prepared.
+      if (report.selected.size() < report.items.size()) Observed("HS-011");
     }
     if (refused("PrepareForSync")) Observed("CB-002");
     if (has("Synchronize -> ")) {
@@ -846,7 +1055,7 @@ class Driver {
   std::FILE* out_ = nullptr;
   std::atomic<int> updates_{0};
   bool stalled_ = false;
-  std::uint64_t late_before_ = 0;
+  std::map<std::string, std::uint64_t> late_before_;
 };
 
 std::vector<BYTE> Pattern(size_t size) {
@@ -873,6 +1082,21 @@ bool Synchronized(const std::vector<ref::SessionReport>& reports) {
 std::vector<Scenario> Scenarios() {
   std::vector<Scenario> all;
   const std::vector<BYTE> small_cookie = Pattern(4);
+  // First: it calls the handler's objects most carefully, so that a handler
+  // that destroys an object too early is named (COM-003) before the other
+  // scenarios crash on it.
+  all.push_back(
+      {"com_rules",
+       "The handler's class object and objects follow COM: the wrong CLSID "
+       "and aggregation are refused, an object lives while referenced, unknown "
+       "interfaces give E_NOINTERFACE "
+       "with *ppv NULL, IUnknown is one per object, a NULL ppv gives "
+       "E_POINTER; SetProgressCallback releases the callback it replaces",
+       {"COM-005", "COM-007", "COM-003", "COM-002", "COM-001", "HS-009"},
+       [](Driver& d) { d.CheckComRules(); },
+       false,
+       "COM-001"});
+
   // One session, whose handler-side findings the manager records.
   const auto one_session = [small_cookie](Driver& d) {
     d.Update(SYNCMGRINVOKE_STARTSYNC, small_cookie);
@@ -1035,15 +1259,39 @@ std::vector<Scenario> Scenarios() {
                      d.Observed("CB-005");
                    }
                  }});
+  all.push_back(
+      {"show_properties",
+       "ShowProperties for what the handler says has properties (the "
+       "handler, GUID_NULL, with SYNCMGRHANDLER_HASPROPERTIES; items with "
+       "SYNCMGRITEM_HASPROPERTIES): after a failed ShowProperties no "
+       "ShowPropertiesCompleted comes",
+       {"CB-004"},
+       [](Driver& d) { d.CheckShowProperties(); },
+       false});
+  all.push_back(
+      {"subset",
+       "A session in which the Choice step selects every item of the "
+       "handler's but the last: Synchronize works on those alone",
+       {"HS-011"},
+       [small_cookie](Driver& d) {
+         d.Update(0, small_cookie);  // no STARTSYNC: the Choice step runs
+         d.Finish(false);
+         for (const auto& r : d.reports()) {
+           if (r.items.size() >= 2) return;  // observed in Finish
+         }
+         d.NotExercised("HS-011",
+                        "the handler enumerated fewer than two items, so no "
+                        "subset of them could be chosen");
+       }});
   all.push_back({"get_item_object",
                  "GetItemObject returns E_NOTIMPL and clears *ppv",
                  {"HS-008"},
                  [](Driver& d) {
                    ComPtr<ISyncMgrSynchronize> handler = d.CreateInitialized();
-                   if (!handler) {
-                     d.Fail("HS-008",
-                            "the handler could not be created and "
-                            "initialized");
+                   if (!handler) {  // a creation failure is COM-004's
+                     d.NotExercised("HS-008",
+                                    "the handler could not be created and "
+                                    "initialized");
                      return;
                    }
                    void* object = reinterpret_cast<void*>(0x1);
@@ -1096,17 +1344,9 @@ std::vector<Scenario> Scenarios() {
            const HRESULT hr = handler->EnumSyncMgrItems(e.Put());
            d.Step("EnumSyncMgrItems -> " + DescribeHresult(hr));
            for (int i = 0; SUCCEEDED(hr) && e && i < 1000; ++i) {
-             SYNCMGRITEM item{};
-             ULONG fetched = 0;
-             bool overran = false;
-             const HRESULT next = NextOne(e.Get(), &item, &fetched, &overran);
-             if (overran) {
-               d.Fail("EN-001",
-                      "Next(1) wrote past the one entry it was given");
-               break;
-             }
-             if (next != S_OK || fetched != 1) break;
-             ids->insert(FormatGuid(item.ItemID));
+             const NextResult next = NextOne(e.Get());
+             if (!d.JudgeNext(next) || !next.Got()) break;
+             ids->insert(FormatGuid(next.item.ItemID));
            }
            return SUCCEEDED(hr) && e;
          };
@@ -1137,28 +1377,29 @@ std::vector<Scenario> Scenarios() {
        [](Driver& d) {
          ComPtr<ISyncMgrSynchronize> handler = d.CreateInitialized();
          ComPtr<ISyncMgrEnumItems> items;
-         if (!handler || FAILED(handler->EnumSyncMgrItems(items.Put())) ||
-             !items) {
+         if (!handler) {  // a creation failure is COM-004's
+           for (const char* id : {"EN-001", "EN-002", "EN-101"}) {
+             d.NotExercised(id,
+                            "the handler could not be created and initialized");
+           }
+           return;
+         }
+         if (FAILED(handler->EnumSyncMgrItems(items.Put())) || !items) {
            d.Fail("EN-002", "no enumerator from EnumSyncMgrItems");
            return;
          }
          auto next = [&](ISyncMgrEnumItems* e, GUID* id) {
-           SYNCMGRITEM item{};
-           ULONG fetched = 0;
-           bool overran = false;
-           const HRESULT hr = NextOne(e, &item, &fetched, &overran);
-           if (overran) {
-             d.Fail("EN-001", "Next(1) wrote past the one entry it was given");
+           const NextResult r = NextOne(e);
+           if (!d.JudgeNext(r)) return false;
+           if (r.hr != S_OK && r.hr != S_FALSE) {
+             d.Fail("EN-001", "Next returned " + DescribeHresult(r.hr));
            }
-           if (hr != S_OK && hr != S_FALSE) {
-             d.Fail("EN-001", "Next returned " + DescribeHresult(hr));
-           }
-           if (fetched > 1) d.Fail("EN-101", "Next(1) fetched more than 1");
-           if (hr == S_FALSE && fetched == 1) {
+           if (r.fetched > 1) d.Fail("EN-101", "Next(1) fetched more than 1");
+           if (r.hr == S_FALSE && r.fetched == 1) {
              d.Fail("EN-101", "Next fetched 1 of 1 with S_FALSE");
            }
-           *id = item.ItemID;
-           return hr == S_OK && fetched == 1;
+           *id = r.item.ItemID;
+           return r.Got();
          };
          size_t count = 0;
          GUID id{};
@@ -1279,16 +1520,6 @@ std::vector<Scenario> Scenarios() {
        },
        false,
        "HS-110"});
-  all.push_back(
-      {"com_rules",
-       "The handler's class object and objects follow COM: the wrong CLSID "
-       "and aggregation are refused, unknown interfaces give E_NOINTERFACE "
-       "with *ppv NULL, IUnknown is one per object, a NULL ppv gives "
-       "E_POINTER; SetProgressCallback releases the callback it replaces",
-       {"COM-005", "COM-007", "COM-002", "COM-001", "HS-009"},
-       [](Driver& d) { d.CheckComRules(); },
-       false,
-       "COM-001"});
   return all;
 }
 
@@ -1319,6 +1550,15 @@ ref::Options OptionsFor(const Run& run) {
     options.progress_answer = S_SYNCMGR_CANCELITEM;
   }
   if (scenario == "show_error") options.show_errors = true;
+  if (scenario == "subset") {
+    options.choice = [](DWORD, const std::vector<SYNCMGRITEM>& items) {
+      ref::Choice choice;
+      for (size_t i = 0; i + 1 < items.size(); ++i) {
+        choice.selected.push_back(items[i].ItemID);
+      }
+      return choice;
+    };
+  }
   return options;
 }
 
@@ -1332,15 +1572,10 @@ bool LastCheckedItem(Driver& driver, GUID* id) {
   }
   bool found = false;
   for (int i = 0; i < 1000; ++i) {
-    SYNCMGRITEM item{};
-    ULONG fetched = 0;
-    bool overran = false;  // judged in the sessions (EN-001)
-    if (NextOne(items.Get(), &item, &fetched, &overran) != S_OK ||
-        fetched != 1 || overran) {
-      break;
-    }
-    if (item.dwItemState == SYNCMGRITEMSTATE_CHECKED) {
-      *id = item.ItemID;
+    const NextResult next = NextOne(items.Get());  // judged in the sessions
+    if (!next.Got()) break;
+    if (next.item.dwItemState == SYNCMGRITEMSTATE_CHECKED) {
+      *id = next.item.ItemID;
       found = true;
     }
   }
@@ -1396,6 +1631,15 @@ struct ScenarioEvents {
   std::string trace;
   bool ended = false;
   bool stalled = false;  // a session ended without its completion
+  std::string fatal;     // Driver::FailFatal's requirement and message
+  std::string fatal_message;
+};
+
+// The first fatal finding (Driver::FailFatal) of the runs so far.
+struct FatalFinding {
+  std::string requirement;
+  std::string run;
+  std::string message;
 };
 
 ScenarioEvents ReadScenarioEvents(const fs::path& path) {
@@ -1414,6 +1658,11 @@ ScenarioEvents ReadScenarioEvents(const fs::path& path) {
           event.value("why", "");
     } else if (event.contains("step")) {
       e.steps.push_back(event.value("step", ""));
+    } else if (event.contains("fatal")) {
+      if (e.fatal.empty()) {
+        e.fatal = event.value("fatal", "");
+        e.fatal_message = event.value("message", "");
+      }
     } else if (event.contains("stalled")) {
       e.stalled = true;
     } else if (event.contains("end")) {
@@ -1426,11 +1675,14 @@ ScenarioEvents ReadScenarioEvents(const fs::path& path) {
 
 // One check per requirement of the scenario: failed on a finding, passed
 // when observed, otherwise not run with the reason. A crash or a hang fails
-// only the scenario's primary requirement, if nothing judged it before.
+// only the scenario's primary requirement, if nothing judged it before;
+// after a fatal finding (`*fatal`, this run's or an earlier one's), the
+// fatal finding's requirement instead: one bug, one rule.
 // `*stalled`: a session of the run never finished (a completion never came,
 // or the process was killed at the time limit).
 std::vector<Check> RunInChild(const Flags& flags, const Run& run,
-                              const fs::path& scratch, bool* stalled) {
+                              const fs::path& scratch, bool* stalled,
+                              FatalFinding* fatal) {
   const Scenario& s = *run.scenario;
   std::string file = run.name;
   std::replace(file.begin(), file.end(), '/', '_');
@@ -1457,9 +1709,16 @@ std::vector<Check> RunInChild(const Flags& flags, const Run& run,
       s.primary.empty() ? s.requirements.front() : s.primary;
   const std::string where =
       e.steps.empty() ? "before its first step" : "after: " + e.steps.back();
+  if (fatal->requirement.empty() && !e.fatal.empty()) {
+    *fatal = {e.fatal, run.name, e.fatal_message};
+  }
   std::vector<std::string> ids = s.requirements;
   for (const auto& [id, _] : e.findings) {
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  if (died && !fatal->requirement.empty() &&
+      std::find(ids.begin(), ids.end(), fatal->requirement) == ids.end()) {
+    ids.push_back(fatal->requirement);
   }
   // A crash or hang fails the primary requirement if the run had not
   // judged it yet, else the first one still unjudged: what was judged
@@ -1468,7 +1727,9 @@ std::vector<Check> RunInChild(const Flags& flags, const Run& run,
     return e.findings.count(id) == 0 && e.observed.count(id) == 0;
   };
   std::string blamed;
-  if (died) {
+  if (died && !fatal->requirement.empty()) {
+    blamed = fatal->requirement;
+  } else if (died) {
     if (unjudged(primary)) {
       blamed = primary;
     } else {
@@ -1498,6 +1759,10 @@ std::vector<Check> RunInChild(const Flags& flags, const Run& run,
           child.timed_out ? Check::Result::kTimedOut : Check::Result::kCrashed;
       c.message = "scenario " + run.name + ": the handler's process " +
                   child.Describe() + " " + where + " (" + s.description + ")";
+      if (!fatal->requirement.empty()) {
+        c.message += "; most likely a consequence of " + fatal->requirement +
+                     " (scenario " + fatal->run + "): " + fatal->message;
+      }
       c.evidence = tail;
     } else if (e.observed.count(id) > 0) {
       c.result = Check::Result::kPassed;
@@ -1581,6 +1846,7 @@ int Certify(const Flags& flags) {
   // handler that does not complete (or hangs) in one scenario does so in
   // the next, so later runs in that mode wait less for it.
   std::map<ref::Mode, std::string> stalled_in;
+  FatalFinding fatal;
   constexpr int kStalledCompletionMs = 1000;
   constexpr double kStalledTimeoutSeconds = 15;
   for (const Run& run : runs) {
@@ -1593,7 +1859,8 @@ int Certify(const Flags& flags) {
           std::min(flags.timeout_seconds, kStalledTimeoutSeconds);
     }
     bool stalled = false;
-    std::vector<Check> got = RunInChild(run_flags, run, scratch, &stalled);
+    std::vector<Check> got =
+        RunInChild(run_flags, run, scratch, &stalled, &fatal);
     if (stalled_before != stalled_in.end()) {
       for (Check& c : got) {
         if (c.result == Check::Result::kPassed) continue;

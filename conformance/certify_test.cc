@@ -292,6 +292,34 @@ TEST(CertifyKnownBad, WritingPastNextsArray) {
   ExpectFailsExactly({"bad_writes_past_celt", {"EN-001"}});
 }
 
+TEST(CertifyKnownBad, OverstatingFetched) {
+  REQUIREMENT("EN-001");
+  ExpectFailsExactly({"bad_overstates_fetched", {"EN-001"}});
+}
+
+TEST(CertifyKnownBad, SynchronizingUnpreparedItems) {
+  REQUIREMENT("HS-011");
+  ExpectFailsExactly({"bad_syncs_unprepared", {"HS-011"}});
+}
+
+TEST(CertifyKnownBad, CompletingAFailedShowErrorLate) {
+  REQUIREMENT("CB-005");
+  ExpectFailsExactly({"bad_completes_failed_show_error_late", {"CB-005"}});
+}
+
+TEST(CertifyKnownBad, CompletingAFailedShowProperties) {
+  REQUIREMENT("CB-004");
+  ExpectFailsExactly({"bad_completes_failed_show_properties", {"CB-004"}});
+}
+
+// Every object it hands out is already destroyed: com_rules names COM-003
+// before calling it, and the crashes of every other scenario are charged to
+// that finding, not to their own rules.
+TEST(CertifyKnownBad, DestroyingAnObjectStillReferenced) {
+  REQUIREMENT("COM-003");
+  ExpectFailsExactly({"bad_releases_early", {"COM-003"}});
+}
+
 TEST(CertifyKnownBad, LeavingPpvOnAFailedCreateInstance) {
   REQUIREMENT("COM-001");
   ExpectFailsExactly({"bad_factory_leaves_ppv", {"COM-001"}});

@@ -526,6 +526,8 @@ void ResetForTesting() { Engine::Instance().Reset(); }
 Statistics GetStatistics() {
   Statistics stats = Engine::Instance().Stats();
   stats.late_violations = internal::LateViolationCount();
+  stats.late_violations_by_requirement =
+      internal::LateViolationsByRequirement();
   return stats;
 }
 

@@ -30,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -228,6 +229,9 @@ struct Statistics {
   // Violations by handlers calling a session's callback after it ended
   // (process-wide, never reset).
   std::uint64_t late_violations = 0;
+  // The same, by the requirement each broke: HS-111, or the rule of a
+  // completion whose method had returned a failure (CB-002, CB-003, CB-005).
+  std::map<std::string, std::uint64_t> late_violations_by_requirement;
 };
 Statistics GetStatistics();
 

@@ -32,4 +32,9 @@ BAD_HANDLERS = {
     "asks_for_ui_without_permission": "AsksForUiWithoutPermission",
     "no_progress_for_last_item": "NoProgressForLastItem",
     "completes_synchronize_unasked": "CompletesSynchronizeUnasked",
+    "overstates_fetched": "OverstatesFetched",
+    "syncs_unprepared": "SyncsUnprepared",
+    "completes_failed_show_error_late": "CompletesFailedShowErrorLate",
+    "completes_failed_show_properties": "CompletesFailedShowProperties",
+    "releases_early": "ReleasesEarly",
 }

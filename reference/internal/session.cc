@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
+#include <map>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -23,6 +26,9 @@ namespace {
 
 thread_local int t_handler_call_depth = 0;
 std::atomic<std::uint64_t> g_late_violations{0};
+// The same, by requirement (rare: under a lock).
+std::mutex g_late_mu;
+std::map<std::string, std::uint64_t> g_late_by_requirement;
 
 // HRESULT_FROM_WIN32(ERROR_TIMEOUT): what a timed-out step ends with.
 constexpr HRESULT kTimeoutResult = HResultFromU32(0x800705B4u);
@@ -197,6 +203,11 @@ std::uint64_t LateViolationCount() {
   return g_late_violations.load(std::memory_order_relaxed);
 }
 
+std::map<std::string, std::uint64_t> LateViolationsByRequirement() {
+  std::lock_guard lock(g_late_mu);
+  return g_late_by_requirement;
+}
+
 // ---- CookieCopy ----
 
 void CookieCopy::Borrow(const BYTE* bytes, DWORD size) {
@@ -269,6 +280,11 @@ class CallbackState {
   HRESULT completion = S_OK;
   bool completion_during_call = false;
   IdSet enumerated;
+  IdSet prepared;  // the items of the latest PrepareForSync (HS-011)
+  // Phases (as bits) the session entered because a method returned
+  // non-S_OK: a completion that comes for it after the session ended
+  // breaks that method's rule (CB-002, CB-003, CB-005), not only HS-111.
+  unsigned refused_ever = 0;
   std::vector<GUID> retry_ids;
   std::vector<ProgressReport> progress;  // kMaxProgressRecords
   IdSet progress_items;                  // items with a record in progress
@@ -319,6 +335,14 @@ class CallbackState {
     cv.notify_all();
   }
 
+  // Caller holds mu: the method whose completion `refused` stands for
+  // returned non-S_OK.
+  void RefuseLocked(Phase refused) {
+    phase = refused;
+    refused_ever |= Bit(refused);
+  }
+  static unsigned Bit(Phase p) { return 1u << static_cast<unsigned>(p); }
+
   // Caller holds mu: the handler showed it is working.
   void ActiveLocked() {
     ++activity;
@@ -367,6 +391,8 @@ class CallbackState {
                      bool always = false) {
     if (phase == Phase::kEnded) {
       g_late_violations.fetch_add(1, std::memory_order_relaxed);
+      std::lock_guard late(g_late_mu);
+      ++g_late_by_requirement[requirement];
     }
     if (records_taken) return;
     violations.Add(requirement, std::move(message), always);
@@ -394,7 +420,12 @@ class CallbackState {
       cv.notify_all();
       return S_OK;
     }
-    if (phase == Phase::kEnded) {
+    if (phase == Phase::kEnded && (refused_ever & Bit(refused))) {
+      ViolateLocked(requirement_refused,
+                    std::string(name) +
+                        " called although the method returned non-S_OK (it "
+                        "came after the session ended)");
+    } else if (phase == Phase::kEnded) {
       ViolateLocked("HS-111",
                     std::string(name) + " called after the session ended");
     } else if (phase == Phase::kTimedOut) {
@@ -546,6 +577,23 @@ class Callback final : public com::Object<ISyncMgrSynchronizeCallback> {
                                           Hex(item->dwStatusType) +
                                           " is not a SYNCMGRSTATUS value");
       return E_INVALIDARG;
+    }
+    // HS-011: Synchronize works on the items PrepareForSync was given; an
+    // item reported as being synchronized (UPDATING, SUCCEEDED) during
+    // Synchronize that was not among them was synchronized unasked.
+    const bool synchronizing = state_->phase == Phase::kSyncPending ||
+                               state_->phase == Phase::kSyncDone;
+    if (synchronizing && (item->mask & SYNCMGRPROGRESSITEM_STATUSTYPE) &&
+        (item->dwStatusType == SYNCMGRSTATUS_UPDATING ||
+         item->dwStatusType == SYNCMGRSTATUS_SUCCEEDED) &&
+        !state_->prepared.contains(ItemID)) {
+      state_->ViolateLocked(
+          "HS-011",
+          "Progress reports item " + FormatGuid(ItemID) + " " +
+              (item->dwStatusType == SYNCMGRSTATUS_UPDATING ? "UPDATING"
+                                                            : "SUCCEEDED") +
+              " during Synchronize, but PrepareForSync was not "
+              "given it");
     }
     if (item->mask & SYNCMGRPROGRESSITEM_MAXVALUE) {
       if (item->iMaxValue < 0) {
@@ -888,9 +936,18 @@ bool Session::EnumerateItems() {
   // keeps are capped too.
   // On the stack (no allocation), with kNextBatch more entries than Next is
   // given, filled with a pattern: a Next that writes past celt entries
-  // (EN-001) is seen there instead of corrupting the manager.
+  // (EN-001) is seen there instead of corrupting the manager. The entries
+  // it is given hold another pattern: one it counts in *pceltFetched but
+  // never wrote still holds it (EN-001: pceltFetched is the number of
+  // entries it enumerated).
   std::array<SYNCMGRITEM, 2 * kNextBatch> batch;
   constexpr unsigned char kPastTheEnd = 0xA5;
+  constexpr unsigned char kUnwritten = 0x5A;
+  const auto holds = [](const SYNCMGRITEM* from, size_t n, unsigned char b) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(from);
+    return std::all_of(bytes, bytes + n * sizeof(SYNCMGRITEM),
+                       [b](unsigned char x) { return x == b; });
+  };
   size_t calls = 0;
   int empty_batches = 0;
   size_t rejected = 0;
@@ -912,18 +969,15 @@ bool Session::EnumerateItems() {
       break;
     }
     ++calls;
-    std::memset(batch.data(), 0, kNextBatch * sizeof(SYNCMGRITEM));
+    std::memset(batch.data(), kUnwritten, kNextBatch * sizeof(SYNCMGRITEM));
     std::memset(batch.data() + kNextBatch, kPastTheEnd,
                 (batch.size() - kNextBatch) * sizeof(SYNCMGRITEM));
     ULONG fetched = 0;
     hr = CallHandler("ISyncMgrEnumItems::Next", "Next", [&] {
       return items->Next(kNextBatch, batch.data(), &fetched);
     });
-    const auto* past =
-        reinterpret_cast<const unsigned char*>(batch.data() + kNextBatch);
-    if (!std::all_of(past,
-                     past + (batch.size() - kNextBatch) * sizeof(SYNCMGRITEM),
-                     [](unsigned char b) { return b == kPastTheEnd; })) {
+    if (!holds(batch.data() + kNextBatch, batch.size() - kNextBatch,
+               kPastTheEnd)) {
       Violate("EN-001", "Next wrote past the " + std::to_string(kNextBatch) +
                             " entries it was given (celt " +
                             std::to_string(kNextBatch) + ")");
@@ -942,6 +996,19 @@ bool Session::EnumerateItems() {
                             " items when asked for " +
                             std::to_string(kNextBatch));
       failed = true;
+      break;
+    }
+    const auto unwritten = std::find_if(
+        batch.begin(), batch.begin() + fetched,
+        [&](const SYNCMGRITEM& e) { return holds(&e, 1, kUnwritten); });
+    if (SUCCEEDED(hr) && unwritten != batch.begin() + fetched) {
+      Violate("EN-001",
+              "Next answered " + std::to_string(fetched) +
+                  " fetched, but entry " +
+                  std::to_string(unwritten - batch.begin()) +
+                  " was never written (pceltFetched must count the entries "
+                  "it enumerated)");
+      failed = true;  // which entries are real cannot be told
       break;
     }
     if (hr == S_OK && fetched != kNextBatch) {
@@ -1099,7 +1166,7 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
                                              DescribeHresult(hr) +
                                              " but its completion was called");
     }
-    state_->phase = refused;
+    state_->RefuseLocked(refused);
   };
   // HS-112: a bounded wait for the completion.
   auto wait = [&](Phase done, HRESULT* completion, const char* name) {
@@ -1130,6 +1197,11 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
   };
 
   begin(Phase::kPreparePending);
+  {
+    std::lock_guard lock(state_->mu);
+    state_->prepared = IdSet();
+    for (const GUID& id : ids) state_->prepared.insert(id);
+  }
   HRESULT hr = CallHandler("PrepareForSync", "PrepareForSync", [&] {
     return handler_->PrepareForSync(static_cast<ULONG>(ids.size()), ids.data(),
                                     nullptr, 0);
@@ -1211,7 +1283,7 @@ void Session::ShowErrors() {
                                 "ShowError returned " + DescribeHresult(hr) +
                                     " but ShowErrorCompleted was called");
         }
-        state_->phase = Phase::kShowErrorRefused;
+        state_->RefuseLocked(Phase::kShowErrorRefused);
         continue;
       }
     }

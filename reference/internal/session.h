@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -75,6 +76,8 @@ bool InsideHandlerCall();
 // Rule violations seen after their session had ended (a handler calling a
 // callback it should have released, HS-111), process-wide.
 std::uint64_t LateViolationCount();
+// The same, by the requirement each broke.
+std::map<std::string, std::uint64_t> LateViolationsByRequirement();
 
 // Owns a cookie copy made with CoTaskMemAlloc (UI-108).
 class CookieCopy {

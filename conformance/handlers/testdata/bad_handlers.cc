@@ -101,7 +101,8 @@ class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
     kEndlessZeroSizedItems,
     kCloneStartsOver,
     kSkipDoesNothing,
-    kWritesPastCelt
+    kWritesPastCelt,
+    kOverstatesFetched
   };
   BrokenEnumerator(ComPtr<ISyncMgrEnumItems> inner, Fault fault)
       : inner_(std::move(inner)), fault_(fault) {}
@@ -122,6 +123,10 @@ class BrokenEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
     }
     if (fault_ == Fault::kWritesPastCelt && SUCCEEDED(hr) && celt > 0) {
       rgelt[celt] = rgelt[0];  // one entry more than the array holds
+    }
+    if (fault_ == Fault::kOverstatesFetched && SUCCEEDED(hr) &&
+        fetched != nullptr) {
+      *fetched = celt;  // not the number it wrote
     }
     return hr;
   }
@@ -180,6 +185,9 @@ using SkipDoesNothing =
 // EN-001: Next writes one entry past the celt it was given.
 using WritesPastCelt =
     WithBrokenEnumerator<BrokenEnumerator::Fault::kWritesPastCelt>;
+// EN-001: Next answers *pceltFetched = celt whatever it wrote.
+using OverstatesFetched =
+    WithBrokenEnumerator<BrokenEnumerator::Fault::kOverstatesFetched>;
 // HS-107, EN-101: Next answers S_OK with one item of cbSize 0, forever.
 using EndlessMalformedItems =
     WithBrokenEnumerator<BrokenEnumerator::Fault::kEndlessZeroSizedItems>;
@@ -306,6 +314,78 @@ class NoProgressForLastItem final : public RemembersItems {
     SynchronizeAll(callback.Get(), asked_about, /*obey_cancel=*/true);
     return S_OK;
   }
+};
+
+// HS-011: synchronizes every item it has, not only the ones PrepareForSync
+// was given.
+class SyncsUnprepared final : public RemembersItems {
+ public:
+  HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
+    ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
+    if (!callback) return E_UNEXPECTED;
+    std::vector<GUID> all;
+    for (int n = 0; n < 3; ++n) all.push_back(SampleItemId(n));
+    SynchronizeAll(callback.Get(), all, /*obey_cancel=*/true);
+    return S_OK;
+  }
+};
+
+// CB-005: its ShowError fails, and a thread of its own calls
+// ShowErrorCompleted a little later anyway (after the manager moved on).
+class CompletesFailedShowErrorLate final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE ShowError(HWND, REFGUID) override {
+    ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
+    if (!callback) return E_UNEXPECTED;
+    AddRef();  // the thread holds the object until it is done
+    std::thread([this, callback] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      callback->ShowErrorCompleted(S_OK, 0, nullptr);
+      Release();
+    }).detach();
+    return E_UNEXPECTED;
+  }
+};
+
+// CB-004: has handler-wide properties (SYNCMGRHANDLER_HASPROPERTIES); its
+// ShowProperties fails, and a thread of its own calls ShowPropertiesCompleted
+// a little later anyway.
+class CompletesFailedShowProperties final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE GetHandlerInfo(SYNCMGRHANDLERINFO** info) override {
+    const HRESULT hr = SampleHandler::GetHandlerInfo(info);
+    if (hr == S_OK && *info != nullptr) {
+      (*info)->SyncMgrHandlerFlags |= SYNCMGRHANDLER_HASPROPERTIES;
+    }
+    return hr;
+  }
+  HRESULT STDMETHODCALLTYPE ShowProperties(HWND, REFGUID) override {
+    ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
+    if (!callback) return E_UNEXPECTED;
+    AddRef();
+    std::thread([this, callback] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      callback->ShowPropertiesCompleted(S_OK);
+      Release();
+    }).detach();
+    return E_UNEXPECTED;
+  }
+};
+
+// COM-003: destroys itself when its count falls to 1, with one reference
+// still out (so CreateInstance's own QueryInterface and Release already
+// destroy the object it hands back).
+class ReleasesEarly final : public SampleHandler {
+ public:
+  ULONG STDMETHODCALLTYPE AddRef() override { return refs_.fetch_add(1) + 1; }
+  ULONG STDMETHODCALLTYPE Release() override {
+    const ULONG left = refs_.fetch_sub(1) - 1;
+    if (left <= 1) delete this;  // the bug: at 1, not at 0
+    return left;
+  }
+
+ private:
+  std::atomic<ULONG> refs_{1};
 };
 
 // HS-006: hands over a SYNCMGRHANDLERINFO allocated with malloc, not
