@@ -91,10 +91,10 @@ struct Flags {
 // The requirements every full session checks on the handler's side, from
 // what the manager's checking callback records.
 const std::vector<std::string> kSessionRequirements = {
-    "HS-006", "HS-009", "HS-011", "HS-012", "HS-013", "HS-016",
-    "HS-017", "HS-018", "HS-105", "HS-106", "HS-107", "HS-108",
-    "HS-109", "HS-111", "CB-002", "CB-003", "CB-004", "CB-102",
-    "CB-105", "CB-107", "EN-001", "EN-101", "ST-003", "COM-003"};
+    "HS-006", "HS-009", "HS-011", "HS-012", "HS-013", "HS-016", "HS-017",
+    "HS-018", "HS-105", "HS-106", "HS-107", "HS-108", "HS-109", "HS-111",
+    "HS-117", "CB-002", "CB-003", "CB-004", "CB-102", "CB-105", "CB-107",
+    "EN-001", "EN-101", "ST-003", "COM-003"};
 
 // The rule a handler broke, for a violation the manager recorded: where
 // the manager's record names its own rule, the documented rule the handler
@@ -1000,6 +1000,7 @@ class Driver {
       Observed("EN-101");
       if (!report.items.empty()) Observed("HS-107");
     }
+    if (has("PrepareForSync -> ")) Observed("HS-117");
     if (has("PrepareForSync -> S_OK")) {
       Observed("HS-012");
       Observed("HS-108");

@@ -320,6 +320,21 @@ TEST(CertifyKnownBad, DestroyingAnObjectStillReferenced) {
   ExpectFailsExactly({"bad_releases_early", {"COM-003"}});
 }
 
+// A PrepareForSync that blocks breaks only our figure for "as soon as
+// possible": the documented verdict passes. (Two scenarios: each session
+// costs the handler's 1.2 s.)
+TEST(CertifyKnownBad, BlockingInPrepareForSync) {
+  REQUIREMENT("HS-117");
+  const Outcome out = Certify("bad_blocks_in_prepare_for_sync",
+                              {"--scenarios=invoke_flags_startsync/*"});
+  EXPECT_EQ(out.run.exit_code, 0) << out.run.output;
+  ASSERT_TRUE(out.report.is_object()) << out.run.output;
+  EXPECT_EQ(out.report["verdict"], "PASS");
+  EXPECT_THAT(out.failed_documented, ::testing::IsEmpty()) << out.run.output;
+  EXPECT_EQ(out.failed_ours, (std::set<std::string>{"HS-117"}))
+      << out.run.output;
+}
+
 TEST(CertifyKnownBad, LeavingPpvOnAFailedCreateInstance) {
   REQUIREMENT("COM-001");
   ExpectFailsExactly({"bad_factory_leaves_ppv", {"COM-001"}});

@@ -37,4 +37,5 @@ BAD_HANDLERS = {
     "completes_failed_show_error_late": "CompletesFailedShowErrorLate",
     "completes_failed_show_properties": "CompletesFailedShowProperties",
     "releases_early": "ReleasesEarly",
+    "blocks_in_prepare_for_sync": "BlocksInPrepareForSync",
 }

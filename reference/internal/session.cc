@@ -1168,6 +1168,24 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
     }
     state_->RefuseLocked(refused);
   };
+  // HS-117: the call returned promptly. Not judged while a skip is due:
+  // the handler's own threads may then be held (kMaxSkipHold), and a call
+  // that waits for them with it.
+  auto prompt = [&](const char* name, auto call) {
+    const auto start = std::chrono::steady_clock::now();
+    const HRESULT hr = call();
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (took > kPromptReturn && !skipping) {
+      Violate("HS-117", std::string(name) + " took " +
+                            std::to_string(took.count()) +
+                            " ms to return (more than " +
+                            std::to_string(kPromptReturn.count()) +
+                            " ms): it should return at once and complete "
+                            "later");
+    }
+    return hr;
+  };
   // HS-112: a bounded wait for the completion.
   auto wait = [&](Phase done, HRESULT* completion, const char* name) {
     std::unique_lock lock(state_->mu);
@@ -1202,9 +1220,11 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
     state_->prepared = IdSet();
     for (const GUID& id : ids) state_->prepared.insert(id);
   }
-  HRESULT hr = CallHandler("PrepareForSync", "PrepareForSync", [&] {
-    return handler_->PrepareForSync(static_cast<ULONG>(ids.size()), ids.data(),
-                                    nullptr, 0);
+  HRESULT hr = prompt("PrepareForSync", [&] {
+    return CallHandler("PrepareForSync", "PrepareForSync", [&] {
+      return handler_->PrepareForSync(static_cast<ULONG>(ids.size()),
+                                      ids.data(), nullptr, 0);
+    });
   });
   returned(hr, Phase::kPrepareDone, Phase::kPrepareRefused, "CB-002",
            "PrepareForSync");
@@ -1229,8 +1249,10 @@ bool Session::PrepareAndSynchronize(std::vector<GUID> ids) {
 
   begin(Phase::kSyncPending);
   ++report_.synchronize_calls;
-  hr = CallHandler("Synchronize", "Synchronize",
-                   [&] { return handler_->Synchronize(nullptr); });
+  hr = prompt("Synchronize", [&] {
+    return CallHandler("Synchronize", "Synchronize",
+                       [&] { return handler_->Synchronize(nullptr); });
+  });
   returned(hr, Phase::kSyncDone, Phase::kSyncRefused, "CB-003", "Synchronize");
   if (hr != S_OK) {
     End(Outcome::kHandlerFailed, hr);

@@ -69,6 +69,11 @@ inline constexpr size_t kMaxLoggedErrors = 256;
 // long, no call is held any more in that window.
 inline constexpr std::chrono::milliseconds kMaxSkipHold{2000};
 
+// HS-117: how long PrepareForSync and Synchronize may take to return (the
+// pages: "as soon as possible", "returns quickly"); the completion may come
+// later.
+inline constexpr std::chrono::milliseconds kPromptReturn{1000};
+
 // True while this thread is inside a call from the manager into handler
 // code (SPEC.md UI-116: such calls are re-entrant requests).
 bool InsideHandlerCall();

@@ -372,6 +372,17 @@ class CompletesFailedShowProperties final : public SampleHandler {
   }
 };
 
+// HS-117 (OURS): PrepareForSync blocks for 1.2 s before it prepares as the
+// sample does.
+class BlocksInPrepareForSync final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG count, GUID* ids, HWND parent,
+                                           DWORD reserved) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    return SampleHandler::PrepareForSync(count, ids, parent, reserved);
+  }
+};
+
 // COM-003: destroys itself when its count falls to 1, with one reference
 // still out (so CreateInstance's own QueryInterface and Release already
 // destroy the object it hands back).
