@@ -48,19 +48,20 @@ class NeverCompletes final : public SampleHandler {
   HRESULT STDMETHODCALLTYPE Synchronize(HWND) override { return S_OK; }
 };
 
-// HS-108: SynchronizeCompleted twice for one Synchronize.
+// HS-108 (OURS): synchronizes as the sample does, inside the call, then
+// calls SynchronizeCompleted a second time.
 class CompletesTwice final : public SampleHandler {
  public:
   HRESULT STDMETHODCALLTYPE Synchronize(HWND) override {
     ComPtr<ISyncMgrSynchronizeCallback> callback = Callback();
     if (!callback) return E_UNEXPECTED;
-    callback->SynchronizeCompleted(S_OK);
+    SynchronizeItems(callback);
     callback->SynchronizeCompleted(S_OK);
     return S_OK;
   }
 };
 
-// COM-003, HS-110: AddRefs itself in Initialize and never releases.
+// COM-003: AddRefs itself in Initialize and never releases.
 class LeaksReference final : public SampleHandler {
  public:
   HRESULT STDMETHODCALLTYPE Initialize(DWORD reserved, DWORD flags, DWORD cb,
