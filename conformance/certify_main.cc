@@ -1206,7 +1206,10 @@ std::vector<Scenario> Scenarios() {
          const std::vector<GUID> skip = ref::CurrentOptions().skip_items;
          one_session(d);
          if (skip.empty()) {
-           d.NotExercised("HS-020", "the handler enumerated no checked item");
+           d.NotExercised("HS-020",
+                          "certify's own pass over the handler's items found "
+                          "no checked item (or its Next broke EN-001, which "
+                          "the sessions judge)");
            return;
          }
          d.CheckSkipped(skip.front());
@@ -1251,7 +1254,18 @@ std::vector<Scenario> Scenarios() {
                        shown += line.rfind("ShowError ->", 0) == 0;
                      }
                    }
-                   if (shown == 0) {
+                   const std::vector<ref::SessionReport> reports = d.reports();
+                   const bool completed = std::any_of(
+                       reports.begin(), reports.end(),
+                       [](const ref::SessionReport& r) {
+                         return r.outcome == ref::Outcome::kCompleted;
+                       });
+                   if (shown == 0 && !completed) {
+                     d.NotExercised("CB-005",
+                                    "no session completed successfully (the "
+                                    "manager offers ShowError only after a "
+                                    "synchronization that succeeded)");
+                   } else if (shown == 0) {
                      d.NotExercised("CB-005",
                                     "the handler logged no error with "
                                     "SYNCMGRERRORFLAG_ENABLEJUMPTEXT and an "
