@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "reference/com/com.h"
+#include "reference/testing/item_list_enumerator.h"
 
 namespace syncmgr::fuzz {
 namespace {
@@ -233,21 +234,21 @@ class ItemEnumerator final : public com::Object<ISyncMgrEnumItems> {
         if (fetched != nullptr) *fetched = celt + 1;
         return S_OK;
       case HandlerScript::Next::kShortSOk:
-      case HandlerScript::Next::kNormal:
-        while (n < celt && position_ < items.size()) {
-          rgelt[n++] = items[position_++];
-        }
-        if (fetched != nullptr) *fetched = n;
-        if (script_->next == HandlerScript::Next::kShortSOk && n > 0) {
+      case HandlerScript::Next::kNormal: {
+        const size_t before = position_;
+        const HRESULT hr =
+            testing::NextFromList(items, &position_, celt, rgelt, fetched);
+        if (script_->next == HandlerScript::Next::kShortSOk &&
+            position_ > before) {
           return S_OK;
         }
-        return n == celt ? S_OK : S_FALSE;
+        return hr;
+      }
     }
     return E_UNEXPECTED;
   }
   HRESULT STDMETHODCALLTYPE Skip(ULONG celt) override {
-    position_ += celt;
-    return S_OK;
+    return testing::SkipInList(script_->items.size(), &position_, celt);
   }
   HRESULT STDMETHODCALLTYPE Reset() override {
     position_ = 0;

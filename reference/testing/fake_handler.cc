@@ -1,6 +1,5 @@
 #include "reference/testing/fake_handler.h"
 
-#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -13,6 +12,7 @@
 
 #include "reference/com/com.h"
 #include "reference/com/object.h"
+#include "reference/testing/item_list_enumerator.h"
 
 namespace syncmgr::testing {
 
@@ -128,19 +128,11 @@ class ItemEnumerator final : public Counted<ISyncMgrEnumItems> {
   HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
                                  ULONG* fetched) override {
     state_->Count();
-    if (rgelt == nullptr) return E_INVALIDARG;
-    const std::vector<SYNCMGRITEM>& items = state_->items;
-    ULONG n = 0;
-    while (n < celt && position_ < items.size()) {
-      rgelt[n++] = items[position_++];
-    }
-    if (fetched != nullptr) *fetched = n;
-    return n == celt ? S_OK : S_FALSE;
+    return NextFromList(state_->items, &position_, celt, rgelt, fetched);
   }
   HRESULT STDMETHODCALLTYPE Skip(ULONG celt) override {
     state_->Count();
-    position_ = std::min(state_->items.size(), position_ + celt);
-    return position_ < state_->items.size() ? S_OK : S_FALSE;
+    return SkipInList(state_->items.size(), &position_, celt);
   }
   HRESULT STDMETHODCALLTYPE Reset() override {
     state_->Count();

@@ -1,9 +1,11 @@
 #include "reference/testing/mock_handler.h"
 
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "reference/com/com.h"
+#include "reference/testing/item_list_enumerator.h"
 
 namespace syncmgr::testing {
 
@@ -31,48 +33,11 @@ GUID TestGuid(int n) {
   return g;
 }
 
-namespace {
-
-class ItemEnumerator final : public com::Object<ISyncMgrEnumItems> {
- public:
-  explicit ItemEnumerator(std::vector<SYNCMGRITEM> items, size_t position = 0)
-      : items_(std::move(items)), position_(position) {}
-  HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
-                                 ULONG* fetched) override {
-    if (rgelt == nullptr) return E_INVALIDARG;
-    ULONG n = 0;
-    while (n < celt && position_ < items_.size()) {
-      rgelt[n++] = items_[position_++];
-    }
-    if (fetched != nullptr) *fetched = n;
-    return n == celt ? S_OK : S_FALSE;
-  }
-  HRESULT STDMETHODCALLTYPE Skip(ULONG celt) override {
-    position_ = std::min(items_.size(), position_ + celt);
-    return S_OK;
-  }
-  HRESULT STDMETHODCALLTYPE Reset() override {
-    position_ = 0;
-    return S_OK;
-  }
-  HRESULT STDMETHODCALLTYPE Clone(ISyncMgrEnumItems** out) override {
-    if (out == nullptr) return E_INVALIDARG;
-    *out = new ItemEnumerator(items_, position_);
-    return S_OK;
-  }
-
- private:
-  std::vector<SYNCMGRITEM> items_;
-  size_t position_;
-};
-
-}  // namespace
-
 HRESULT CreateItemEnumerator(std::vector<SYNCMGRITEM> items,
                              ISyncMgrEnumItems** out) {
   if (out == nullptr) return E_POINTER;
-  *out = new ItemEnumerator(std::move(items));
-  return S_OK;
+  *out = new (std::nothrow) ItemListEnumerator(std::move(items));
+  return *out != nullptr ? S_OK : E_OUTOFMEMORY;
 }
 
 // The handler object whose method this thread is in, so that

@@ -15,53 +15,18 @@
 #ifndef SYNCMGR_WINDOWS_TESTDATA_HANDLER_HELPERS_H_
 #define SYNCMGR_WINDOWS_TESTDATA_HANDLER_HELPERS_H_
 
-#include <algorithm>
 #include <new>
 #include <utility>
 #include <vector>
 
 #include "reference/com/object.h"
 #include "reference/mobsync/mobsync.h"
+#include "reference/testing/item_list_enumerator.h"
 
 namespace syncmgr::testdata {
 
-// The COM enumerator conventions: S_FALSE when fewer than celt items are
-// left; Clone starts at the same position.
-class ListEnumerator final : public syncmgr::com::Object<ISyncMgrEnumItems> {
- public:
-  explicit ListEnumerator(std::vector<SYNCMGRITEM> items, ULONG position = 0)
-      : items_(std::move(items)), position_(position) {}
-  HRESULT STDMETHODCALLTYPE Next(ULONG celt, SYNCMGRITEM* rgelt,
-                                 ULONG* fetched) override {
-    if (rgelt == nullptr || (celt > 1 && fetched == nullptr)) {
-      return E_INVALIDARG;
-    }
-    ULONG n = 0;
-    while (n < celt && position_ < items_.size()) {
-      rgelt[n++] = items_[position_++];
-    }
-    if (fetched != nullptr) *fetched = n;
-    return n == celt ? S_OK : S_FALSE;
-  }
-  HRESULT STDMETHODCALLTYPE Skip(ULONG celt) override {
-    const ULONG left = static_cast<ULONG>(items_.size()) - position_;
-    position_ += std::min(celt, left);
-    return celt <= left ? S_OK : S_FALSE;
-  }
-  HRESULT STDMETHODCALLTYPE Reset() override {
-    position_ = 0;
-    return S_OK;
-  }
-  HRESULT STDMETHODCALLTYPE Clone(ISyncMgrEnumItems** out) override {
-    if (out == nullptr) return E_INVALIDARG;
-    *out = new (std::nothrow) ListEnumerator(items_, position_);
-    return *out != nullptr ? S_OK : E_OUTOFMEMORY;
-  }
-
- private:
-  std::vector<SYNCMGRITEM> items_;
-  ULONG position_;
-};
+// reference/testing/item_list_enumerator.h: the COM enumerator rules.
+using ListEnumerator = syncmgr::testing::ItemListEnumerator;
 
 template <typename Call>
 HRESULT WithSyncManager(Call&& call) {
