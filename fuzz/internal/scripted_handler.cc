@@ -483,32 +483,16 @@ class ScriptedHandler final : public com::Object<ISyncMgrSynchronize> {
 
 }  // namespace
 
-class HandlerClass::Factory final : public com::Object<IClassFactory> {
- public:
-  explicit Factory(HandlerClass* owner) : owner_(owner) {}
-  HRESULT STDMETHODCALLTYPE CreateInstance(IUnknown* outer, REFIID riid,
-                                           void** ppv) override {
-    if (ppv == nullptr) return E_POINTER;
-    *ppv = nullptr;
-    if (outer != nullptr) return CLASS_E_NOAGGREGATION;
-    auto record = std::make_shared<HandlerRecord>();
-    auto* handler = new ScriptedHandler(owner_->CurrentScript(), record);
-    // Published only now that the object counts as live: a fuzzer waiting
-    // for "every recorded handler is gone" must not see it in between.
-    owner_->AddRecord(std::move(record));
-    const HRESULT hr = handler->QueryInterface(riid, ppv);
-    handler->Release();
-    return hr;
-  }
-  HRESULT STDMETHODCALLTYPE LockServer(BOOL) override { return S_OK; }
-
- private:
-  HandlerClass* owner_;
-};
-
 HandlerClass::HandlerClass(const GUID& clsid)
     : clsid_(clsid), script_(std::make_shared<const HandlerScript>()) {
-  factory_ = new Factory(this);
+  factory_ = com::NewClassFactory([this] {
+    auto record = std::make_shared<HandlerRecord>();
+    auto* handler = new ScriptedHandler(CurrentScript(), record);
+    // Published only now that the object counts as live: a fuzzer waiting
+    // for "every recorded handler is gone" must not see it in between.
+    AddRecord(std::move(record));
+    return handler;
+  });
   CoRegisterClassObject(clsid_, factory_, CLSCTX_INPROC_SERVER, 0,
                         &registration_);
 }

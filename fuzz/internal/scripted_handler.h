@@ -244,14 +244,12 @@ class HandlerClass {
   int RecordCount();
 
  private:
-  class Factory;
-  friend class Factory;
   std::shared_ptr<const HandlerScript> CurrentScript();
   void AddRecord(std::shared_ptr<HandlerRecord> record);
 
   GUID clsid_;
   DWORD registration_ = 0;
-  Factory* factory_ = nullptr;
+  IClassFactory* factory_ = nullptr;  // its only reference
   std::mutex mu_;
   std::shared_ptr<const HandlerScript> script_;
   std::vector<std::shared_ptr<HandlerRecord>> records_;

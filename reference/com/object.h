@@ -129,16 +129,27 @@ HRESULT CreateObject(REFIID riid, void** ppv) {
   return hr;
 }
 
-// A class factory that creates T with `new T()`; aggregation is refused.
-template <typename T>
-class ClassFactory final : public Object<IClassFactory> {
+// A class factory whose objects come from `create()`: a new object holding
+// one reference (its own), or nullptr when memory ran out. Aggregation is
+// refused; LockServer counts in ThisModule().locks.
+//   ComPtr<IClassFactory>::Adopt(NewClassFactory([state] {
+//     return new (std::nothrow) Handler(state);
+//   }));
+template <typename Create>
+class CreatorFactory final : public Object<IClassFactory> {
  public:
+  explicit CreatorFactory(Create create = Create())
+      : create_(std::move(create)) {}
   HRESULT STDMETHODCALLTYPE CreateInstance(IUnknown* outer, REFIID riid,
                                            void** ppv) override {
     if (ppv == nullptr) return E_POINTER;
     *ppv = nullptr;
     if (outer != nullptr) return CLASS_E_NOAGGREGATION;
-    return CreateObject<T>(riid, ppv);
+    auto* object = create_();
+    if (object == nullptr) return E_OUTOFMEMORY;
+    const HRESULT hr = object->QueryInterface(riid, ppv);
+    object->Release();
+    return hr;
   }
   HRESULT STDMETHODCALLTYPE LockServer(BOOL lock) override {
     if (lock) {
@@ -148,7 +159,25 @@ class ClassFactory final : public Object<IClassFactory> {
     }
     return S_OK;
   }
+
+ private:
+  Create create_;
 };
+
+template <typename Create>
+CreatorFactory<Create>* NewClassFactory(Create create) {
+  return new (std::nothrow) CreatorFactory<Create>(std::move(create));
+}
+
+// Creates a default-constructed T, for ClassFactory<T>.
+template <typename T>
+struct NewObject {
+  T* operator()() const { return new (std::nothrow) T(); }
+};
+
+// A class factory that creates T with `new T()`.
+template <typename T>
+using ClassFactory = CreatorFactory<NewObject<T>>;
 
 // The body of a one-class plug-in's DllGetClassObject.
 template <typename T>

@@ -292,32 +292,10 @@ void HandlerMock::StoreCallback(const void* object,
   }
 }
 
-namespace {
-
-class HandlerFactory final : public com::Object<IClassFactory> {
- public:
-  explicit HandlerFactory(HandlerMock* mock) : mock_(mock) {}
-  HRESULT STDMETHODCALLTYPE CreateInstance(IUnknown* outer, REFIID riid,
-                                           void** ppv) override {
-    if (ppv == nullptr) return E_POINTER;
-    *ppv = nullptr;
-    if (outer != nullptr) return CLASS_E_NOAGGREGATION;
-    HandlerObject* object = new HandlerObject(mock_);
-    const HRESULT hr = object->QueryInterface(riid, ppv);
-    object->Release();
-    return hr;
-  }
-  HRESULT STDMETHODCALLTYPE LockServer(BOOL) override { return S_OK; }
-
- private:
-  HandlerMock* mock_;
-};
-
-}  // namespace
-
 RegisteredHandler::RegisteredHandler(const GUID& clsid, HandlerMock* mock) {
   ComPtr<IClassFactory> factory =
-      ComPtr<IClassFactory>::Adopt(new HandlerFactory(mock));
+      ComPtr<IClassFactory>::Adopt(com::NewClassFactory(
+          [mock] { return new (std::nothrow) HandlerObject(mock); }));
   const HRESULT hr = CoRegisterClassObject(
       clsid, factory.Get(), CLSCTX_INPROC_SERVER, REGCLS_MULTIPLEUSE, &cookie_);
   EXPECT_EQ(hr, S_OK) << "CoRegisterClassObject";
