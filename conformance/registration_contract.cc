@@ -26,9 +26,10 @@ auto DocumentedRegisterResult(HRESULT success) {
 }
 
 TEST_F(RegistrationContract, RegisterQueryUnregister) {
-  REQUIREMENT("REG-001 REG-003 REG-004 REG-008 REG-009 REG-006");
+  REQUIREMENT("REG-001 REG-003 REG-004 REG-104 REG-008 REG-009 REG-006");
   const GUID clsid = ExtraHandlerClsid(0x40);
   const GUID no_description = ExtraHandlerClsid(0x44);
+  const GUID flags_only = ExtraHandlerClsid(0x45);
   {
     CHECKS("REG-001");
     ComPtr<ISyncMgrRegister> same;
@@ -54,6 +55,16 @@ TEST_F(RegistrationContract, RegisterQueryUnregister) {
     EXPECT_THAT(register_->RegisterSyncMgrHandler(no_description, nullptr, 0),
                 HresultIs(S_OK));
     register_->UnregisterSyncMgrHandler(no_description, 0);
+  }
+  {
+    // dwSyncMgrRegisterFlags takes SYNCMGRREGISTERFLAGS values, also with
+    // no description.
+    CHECKS("REG-104");
+    EXPECT_THAT(register_->RegisterSyncMgrHandler(
+                    flags_only, nullptr,
+                    SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE),
+                HresultIs(S_OK));
+    register_->UnregisterSyncMgrHandler(flags_only, 0);
   }
   flags = 0xDEADBEEF;
   HRESULT registered = E_PENDING;

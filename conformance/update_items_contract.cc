@@ -51,8 +51,8 @@ TEST_F(UpdateItemsContract, DocumentedFlagCombinationsAreAccepted) {
 
 TEST_F(UpdateItemsContract, UnknownFlagBitsAreRejected) {
   REQUIREMENT("UI-105");
-  for (DWORD flags :
-       {0x1u, 0x3u, 0x7u, 0x8u, 0x100u, 0x80000000u, 0xFFFFFFFFu}) {
+  for (DWORD flags : {0x1u, 0x3u, 0x7u, 0x8u, 0x100u, 0x80000000u, 0xFFFFFFFFu,
+                      0xFFFFFFF9u}) {
     EXPECT_THAT(Update(flags), HresultIs(E_INVALIDARG))
         << "dwInvokeFlags " << flags;
   }
@@ -282,14 +282,17 @@ TEST_F(CookieContract, EmptyCookieReachesHandlerAsZeroAndNull) {
         return S_OK;
       }));
   SessionWait wait;
+  HRESULT null_cookie = E_PENDING, unread_pointer = E_PENDING;
   {
     // A NULL cookie is legal; with cbCookie 0 the pointer is never read
     // (this one would fault if it were, also later in a session).
     CHECKS("UI-015");
-    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), Not(HresultIs(E_INVALIDARG)))
+    null_cookie = Update(SYNCMGRINVOKE_STARTSYNC);
+    EXPECT_THAT(null_cookie, Not(HresultIs(E_INVALIDARG)))
         << "pCookie NULL with cbCookie 0";
-    invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid, 0,
-                         reinterpret_cast<const BYTE*>(0x10));
+    unread_pointer =
+        invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandlerClsid, 0,
+                             reinterpret_cast<const BYTE*>(0x10));
     wait = WaitForSessions(2);
   }
   {
@@ -311,10 +314,13 @@ TEST_F(CookieContract, EmptyCookieReachesHandlerAsZeroAndNull) {
   }
   {
     CHECKS("UI-102");
+    EXPECT_THAT(null_cookie, HresultIs(S_OK)) << "pCookie NULL with cbCookie 0";
     EXPECT_EQ(seen[0].first, 0u);
     EXPECT_EQ(seen[0].second, nullptr);
   }
   CHECKS("UI-104");
+  EXPECT_THAT(unread_pointer, HresultIs(S_OK))
+      << "a pCookie that is never read, with cbCookie 0";
   EXPECT_EQ(seen[1].first, 0u);
   EXPECT_EQ(seen[1].second, nullptr);
 }
@@ -427,6 +433,7 @@ TEST_F(ReturnCodeContract, InitializeFailureIsEFail) {
   REQUIREMENT("UI-012 UI-111 UI-101");
   std::atomic<bool> in_call{false};
   std::atomic<int> initialized_in_call{0};
+  std::atomic<HRESULT> failure{E_OUTOFMEMORY};
   ON_CALL(mock(), Initialize)
       .WillByDefault(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
         const auto until =
@@ -435,11 +442,12 @@ TEST_F(ReturnCodeContract, InitializeFailureIsEFail) {
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
         if (in_call) ++initialized_in_call;
-        return E_OUTOFMEMORY;
+        return failure.load();
       }));
   std::vector<HRESULT> results;
   int sessions = 0;
-  for (int i = 0; i < 3; ++i) {
+  for (HRESULT error : {E_OUTOFMEMORY, E_UNEXPECTED, E_INVALIDARG}) {
+    failure = error;
     in_call = true;
     results.push_back(Update(SYNCMGRINVOKE_STARTSYNC));
     in_call = false;
@@ -450,6 +458,11 @@ TEST_F(ReturnCodeContract, InitializeFailureIsEFail) {
     CHECKS("UI-111");  // released with no further call
     EXPECT_EQ(std::count(calls.begin(), calls.end(), "GetHandlerInfo"), 0)
         << ::testing::PrintToString(calls);
+    EXPECT_EQ(
+        std::count(calls.begin(), calls.end(), "SetProgressCallback(callback)"),
+        0);
+    EXPECT_EQ(
+        std::count(calls.begin(), calls.end(), "SetProgressCallback(NULL)"), 0);
     EXPECT_EQ(std::count(calls.begin(), calls.end(), "PrepareForSync"), 0);
   }
   {
@@ -511,6 +524,8 @@ TEST_F(ReturnCodeContract, DecliningHandlerIsReleasedAndCallSucceeds) {
   EXPECT_EQ(
       std::count(calls.begin(), calls.end(), "SetProgressCallback(callback)"),
       0);
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "SetProgressCallback(NULL)"),
+            0);
 }
 
 }  // namespace

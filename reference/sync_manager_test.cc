@@ -42,7 +42,6 @@ using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
-using ::testing::InSequence;
 using ::testing::Invoke;
 using ::testing::IsEmpty;
 using ::testing::IsNull;
@@ -50,7 +49,6 @@ using ::testing::NiceMock;
 using ::testing::NotNull;
 using ::testing::Return;
 using ::testing::SizeIs;
-using ::testing::StrictMock;
 using ::testing::UnorderedElementsAre;
 
 using namespace std::chrono_literals;
@@ -59,18 +57,6 @@ const GUID kHandler = TestGuid(0x100);
 const GUID kOtherHandler = TestGuid(0x101);
 const GUID kUnregistered = TestGuid(0x1FF);
 constexpr auto kWait = 10s;
-
-// Calls UpdateItems through the vtable as C code would, so that the CLSID
-// can be a NULL pointer (REFCLSID is a pointer in the ABI).
-HRESULT UpdateItemsWithClsidPointer(ISyncMgrSynchronizeInvoke* invoke,
-                                    DWORD flags, const GUID* clsid,
-                                    DWORD cb_cookie, const BYTE* cookie) {
-  using Fn = HRESULT (*)(ISyncMgrSynchronizeInvoke*, DWORD, const GUID*, DWORD,
-                         const BYTE*);
-  void** vtable = *reinterpret_cast<void***>(invoke);
-  return reinterpret_cast<Fn>(vtable[3])(invoke, flags, clsid, cb_cookie,
-                                         cookie);
-}
 
 }  // namespace
 
@@ -176,35 +162,19 @@ class ReferenceTest : public ::testing::TestWithParam<Mode> {
 // ---------------------------------------------------------------------------
 MODES_TEST_SUITE(UpdateItemsArguments);
 
-TEST_P(UpdateItemsArguments, DocumentedFlagCombinationsAreAccepted) {
-  REQUIREMENT("UI-003 UI-011 UI-106");
-  for (DWORD flags : {0u, 0x2u, 0x4u, 0x6u}) {
-    EXPECT_THAT(Update(flags), HresultIs(S_OK)) << "flags " << flags;
-  }
+// That each is accepted:
+// UpdateItemsContract.DocumentedFlagCombinationsAreAccepted. Here: each
+// runs a whole session, with or without the Choice step (whose default
+// policy selects the CHECKED items).
+TEST_P(UpdateItemsArguments, EveryDocumentedFlagCombinationCompletes) {
+  REQUIREMENT("UI-003 UI-106");
+  for (DWORD flags : {0u, 0x2u, 0x4u, 0x6u}) Update(flags);
   std::vector<SessionReport> reports = Reports();
   ASSERT_THAT(reports, SizeIs(4));
   for (const SessionReport& report : reports) {
-    EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
+    EXPECT_EQ(report.outcome, Outcome::kCompleted)
+        << "flags " << report.invoke_flags << ": " << ViolationText(report);
   }
-}
-
-TEST_P(UpdateItemsArguments, UnknownFlagBitsAreRejected) {
-  REQUIREMENT("UI-105");
-  EXPECT_CALL(mock_, Created()).Times(0);
-  for (DWORD flags : {0x1u, 0x3u, 0x7u, 0x8u, 0x100u, 0x80000000u, 0xFFFFFFFFu,
-                      0xFFFFFFF9u}) {
-    EXPECT_THAT(Update(flags), HresultIs(E_INVALIDARG)) << "flags " << flags;
-  }
-  EXPECT_THAT(Reports(), IsEmpty());
-}
-
-TEST_P(UpdateItemsArguments, NullClsidPointerIsRejected) {
-  REQUIREMENT("UI-109");
-  EXPECT_CALL(mock_, Created()).Times(0);
-  EXPECT_THAT(
-      UpdateItemsWithClsidPointer(invoke_.Get(), 0, nullptr, 0, nullptr),
-      HresultIs(E_INVALIDARG));
-  EXPECT_THAT(Reports(), IsEmpty());
 }
 
 TEST_P(UpdateItemsArguments, ClsidNullAndUnregisteredClsidsAreRejected) {
@@ -224,35 +194,8 @@ TEST_P(UpdateItemsArguments, ClsidNullAndUnregisteredClsidsAreRejected) {
   EXPECT_THAT(Reports(), IsEmpty());
 }
 
-TEST_P(UpdateItemsArguments, NonZeroSizeWithNullCookieIsRejected) {
-  REQUIREMENT("UI-103 UI-006 UI-015");
-  EXPECT_CALL(mock_, Created()).Times(0);
-  for (DWORD size : {1u, 16u, 0xFFFFFFFFu}) {
-    EXPECT_THAT(invoke_->UpdateItems(0, kHandler, size, nullptr),
-                HresultIs(E_INVALIDARG))
-        << "cbCookie " << size;
-  }
-  EXPECT_THAT(Reports(), IsEmpty());
-}
-
-TEST_P(UpdateItemsArguments, EmptyCookieReachesHandlerAsZeroAndNull) {
-  REQUIREMENT("UI-102 UI-104 UI-015");
-  EXPECT_CALL(mock_, Initialize(0, _, 0, IsNull())).Times(2);
-  EXPECT_THAT(
-      invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler, 0, nullptr),
-      HresultIs(S_OK));
-  // cbCookie 0 with a pointer: the pointer is never read (this one would
-  // fault if it were).
-  const BYTE* never_read = reinterpret_cast<const BYTE*>(0x10);
-  EXPECT_THAT(
-      invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler, 0, never_read),
-      HresultIs(S_OK));
-  for (const SessionReport& report : Reports()) {
-    EXPECT_THAT(report.cookie, IsEmpty());
-  }
-}
-
-TEST_P(UpdateItemsArguments, CookieLargerThanTheCapIsOutOfMemory) {
+// The default cap: UpdateItemsContract.CookieLargerThanTheCapIsOutOfMemory.
+TEST_P(UpdateItemsArguments, CookieLargerThanAConfiguredCapIsOutOfMemory) {
   REQUIREMENT("UI-107");
   Reconfigure([](Options& o) { o.max_cookie_bytes = 16; });
   EXPECT_CALL(mock_, Initialize(0, _, 16, NotNull())).Times(1);
@@ -286,21 +229,11 @@ TEST_P(UpdateItemsArguments, AllocationFailureIsOutOfMemory) {
   EXPECT_THAT(Reports(), IsEmpty());
 }
 
-TEST_P(UpdateItemsArguments, FirstFailingCheckDecides) {
-  REQUIREMENT("UI-013 UI-110 UI-113");
-  Reconfigure([](Options& o) { o.max_cookie_bytes = 4; });
-  std::vector<BYTE> big(8, 1);
-  // Flags before the CLSID, the CLSID before the cookie, the pointer check
-  // before the cap.
-  EXPECT_THAT(invoke_->UpdateItems(0x1, kUnregistered, 8, nullptr),
-              HresultIs(E_INVALIDARG));
-  EXPECT_THAT(invoke_->UpdateItems(0, kUnregistered, 8, big.data()),
-              HresultIs(E_INVALIDARG));
-  EXPECT_THAT(invoke_->UpdateItems(0, kHandler, 8, nullptr),
-              HresultIs(E_INVALIDARG));
-  EXPECT_THAT(invoke_->UpdateItems(0, kHandler, 8, big.data()),
-              HresultIs(E_OUTOFMEMORY));
-  // A manager that is shutting down refuses everything first.
+// The order of the argument checks:
+// UpdateItemsContract.FirstFailingCheckDecides. Here: a manager that is
+// shutting down refuses everything before it looks at the arguments.
+TEST_P(UpdateItemsArguments, ShutdownIsCheckedBeforeTheArguments) {
+  REQUIREMENT("UI-110 UI-113");
   Shutdown();
   EXPECT_THAT(invoke_->UpdateItems(0x1, kUnregistered, 8, nullptr),
               HresultIs(E_UNEXPECTED));
@@ -322,41 +255,6 @@ TEST_P(UpdateItemsArguments, ShutDownManagerReturnsUnexpected) {
 // UpdateItems: the cookie
 // ---------------------------------------------------------------------------
 MODES_TEST_SUITE(CookieHandling);
-
-TEST_P(CookieHandling, HandlerReceivesExactBytesAfterCallerFreedThem) {
-  REQUIREMENT("UI-007 UI-008 UI-108 UI-006");
-  const std::vector<BYTE> expected = {0x00, 0xFF, 0x10, 0x20,
-                                      0x00, 0x7F, 0x80, 0x01};
-  std::vector<BYTE> seen_in_initialize;
-  std::vector<BYTE> seen_in_synchronize;
-  const BYTE* handed = nullptr;
-  DWORD handed_size = 0;
-  EXPECT_CALL(mock_, Initialize(0, _, 8, NotNull()))
-      .WillOnce(Invoke([&](DWORD, DWORD, DWORD cb, const BYTE* cookie) {
-        seen_in_initialize.assign(cookie, cookie + cb);
-        handed = cookie;
-        handed_size = cb;
-        return S_OK;
-      }));
-  EXPECT_CALL(mock_, Synchronize(_)).WillOnce(Invoke([&](HWND) {
-    // UI-108: the copy stays valid and unchanged until the handler is
-    // released, long after the caller's buffer is gone.
-    seen_in_synchronize.assign(handed, handed + handed_size);
-    mock_.callback()->SynchronizeCompleted(S_OK);
-    return S_OK;
-  }));
-  auto* buffer = new BYTE[expected.size()];
-  std::memcpy(buffer, expected.data(), expected.size());
-  EXPECT_THAT(invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kHandler,
-                                   static_cast<DWORD>(expected.size()), buffer),
-              HresultIs(S_OK));
-  std::memset(buffer, 0xEE, expected.size());  // the caller reuses it...
-  delete[] buffer;                             // ...and frees it at once
-  const SessionReport report = OnlyReport();
-  EXPECT_EQ(seen_in_initialize, expected);
-  EXPECT_EQ(seen_in_synchronize, expected);
-  EXPECT_EQ(report.cookie, expected);
-}
 
 TEST_P(CookieHandling, EveryByteValueAndSizesUpToTheCap) {
   REQUIREMENT("UI-008 UI-108");
@@ -383,27 +281,28 @@ TEST_P(CookieHandling, EveryByteValueAndSizesUpToTheCap) {
   EXPECT_EQ(received, cookies);
 }
 
-TEST_P(CookieHandling, InitializeGetsTheInvokeEventAndReservedZero) {
-  REQUIREMENT("UI-009 UI-114 HS-002 HS-003");
+// The event code, SETTINGS and dwReserved:
+// CookieContract.InitializeGetsTheInvokeEventAndReservedZero. Here:
+// MAYBOTHERUSER follows Options::may_bother_user.
+TEST_P(CookieHandling, MayBotherUserOnlyWhenTheHostAllowsUi) {
+  REQUIREMENT("UI-114");
   DWORD flags_seen = 0xFFFFFFFF;
-  EXPECT_CALL(mock_, Initialize(0, _, 3, NotNull()))
+  EXPECT_CALL(mock_, Initialize)
       .WillOnce(Invoke([&](DWORD, DWORD flags, DWORD, const BYTE*) {
         flags_seen = flags;
         return S_OK;
       }));
-  EXPECT_THAT(Update(0, {1, 2, 3}), HresultIs(S_OK));
+  Update(0, {1, 2, 3});
   OnlyReport();
-  EXPECT_EQ(flags_seen & SYNCMGRFLAG_EVENTMASK, DWORD{SYNCMGRFLAG_INVOKE});
-  EXPECT_EQ(flags_seen & SYNCMGRFLAG_SETTINGS, 0u);
   EXPECT_EQ(flags_seen & SYNCMGRFLAG_MAYBOTHERUSER, 0u);
 
   Reconfigure([](Options& o) { o.may_bother_user = true; });
-  EXPECT_CALL(mock_, Initialize(0, _, 0, IsNull()))
+  EXPECT_CALL(mock_, Initialize)
       .WillOnce(Invoke([&](DWORD, DWORD flags, DWORD, const BYTE*) {
         flags_seen = flags;
         return S_OK;
       }));
-  EXPECT_THAT(Update(0), HresultIs(S_OK));
+  Update(0);
   EXPECT_THAT(Reports(), SizeIs(2));
   EXPECT_EQ(flags_seen, DWORD{SYNCMGRFLAG_INVOKE | SYNCMGRFLAG_MAYBOTHERUSER});
 }
@@ -413,9 +312,10 @@ TEST_P(CookieHandling, InitializeGetsTheInvokeEventAndReservedZero) {
 // ---------------------------------------------------------------------------
 MODES_TEST_SUITE(UpdateItemsReturnCodes);
 
-TEST_P(UpdateItemsReturnCodes, SuccessfulSessionReturnsSOk) {
-  REQUIREMENT("UI-001 UI-011 UI-101 UI-118");
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+// S_OK: ReturnCodeContract.SuccessfulSessionReturnsSOk.
+TEST_P(UpdateItemsReturnCodes, SuccessfulSessionIsReportedWithoutViolations) {
+  REQUIREMENT("UI-001 UI-118");
+  Update(SYNCMGRINVOKE_STARTSYNC);
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
   EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
@@ -423,44 +323,38 @@ TEST_P(UpdateItemsReturnCodes, SuccessfulSessionReturnsSOk) {
   EXPECT_EQ(report.synchronize_calls, 1);
 }
 
-TEST_P(UpdateItemsReturnCodes, InitializeFailureIsEFail) {
-  REQUIREMENT("HS-001 UI-012 UI-101 UI-111");
+// E_FAIL, and no further call: ReturnCodeContract.InitializeFailureIsEFail.
+TEST_P(UpdateItemsReturnCodes, InitializeFailureIsReportedAsInitializeFailed) {
+  REQUIREMENT("HS-001 UI-111");
   for (HRESULT failure : {E_OUTOFMEMORY, E_UNEXPECTED, E_INVALIDARG}) {
     EXPECT_CALL(mock_, Initialize).WillOnce(Return(failure));
-    EXPECT_CALL(mock_, GetHandlerInfo).Times(0);
-    EXPECT_CALL(mock_, SetProgressCallback).Times(0);
-    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(E_FAIL))
-        << DescribeHresult(failure);
+    Update(SYNCMGRINVOKE_STARTSYNC);
   }
-  for (const SessionReport& report : Reports()) {
+  const std::vector<SessionReport> reports = Reports();
+  ASSERT_THAT(reports, SizeIs(3));
+  for (const SessionReport& report : reports) {
     EXPECT_EQ(report.outcome, Outcome::kInitializeFailed);
     EXPECT_EQ(report.final_release, 0u);
   }
-  EXPECT_EQ(mock_.objects_alive(), 0);
 }
 
-TEST_P(UpdateItemsReturnCodes, HandlerThatCannotBeCreatedIsEFail) {
-  REQUIREMENT("UI-012 UI-111");
+// E_FAIL: ReturnCodeContract.HandlerThatCannotBeCreatedIsEFail.
+TEST_P(UpdateItemsReturnCodes, UncreatableHandlerIsReportedAsCreateFailed) {
+  REQUIREMENT("UI-111");
   ASSERT_THAT(register_->RegisterSyncMgrHandler(kUnregistered, nullptr, 0),
               HresultIs(S_OK));  // registered, but no COM class behind it
-  EXPECT_THAT(invoke_->UpdateItems(0, kUnregistered, 0, nullptr),
-              HresultIs(E_FAIL));
+  invoke_->UpdateItems(0, kUnregistered, 0, nullptr);
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.outcome, Outcome::kCreateFailed);
   EXPECT_THAT(report.result, HresultIs(REGDB_E_CLASSNOTREG));
 }
 
-TEST_P(UpdateItemsReturnCodes, DecliningHandlerIsReleasedAndCallSucceeds) {
-  REQUIREMENT("UI-112 HS-001");
-  {
-    InSequence order;
-    EXPECT_CALL(mock_, Created());
-    EXPECT_CALL(mock_, Initialize).WillOnce(Return(S_FALSE));
-    EXPECT_CALL(mock_, Destroyed());
-  }
-  EXPECT_CALL(mock_, GetHandlerInfo).Times(0);
-  EXPECT_CALL(mock_, SetProgressCallback).Times(0);
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+// S_OK, and no further call:
+// ReturnCodeContract.DecliningHandlerIsReleasedAndCallSucceeds.
+TEST_P(UpdateItemsReturnCodes, DecliningHandlerIsReportedAsDeclined) {
+  REQUIREMENT("HS-001");
+  EXPECT_CALL(mock_, Initialize).WillOnce(Return(S_FALSE));
+  Update(SYNCMGRINVOKE_STARTSYNC);
   EXPECT_EQ(OnlyReport().outcome, Outcome::kDeclined);
 }
 
@@ -469,46 +363,28 @@ TEST_P(UpdateItemsReturnCodes, DecliningHandlerIsReleasedAndCallSucceeds) {
 // ---------------------------------------------------------------------------
 MODES_TEST_SUITE(HandlerLifecycle);
 
-TEST_P(HandlerLifecycle, CallsComeInTheSpecifiedOrder) {
-  REQUIREMENT("HS-003 HS-010 HS-011 HS-016 HS-024 HS-101 ST-001 UI-004 UI-117");
-  StrictMock<HandlerMock> strict;
-  strict.items = {
+// The calls the handler gets, and their order:
+// LifecycleContract.CallsComeInTheSpecifiedOrder.
+TEST_P(HandlerLifecycle, CompletedSessionReportsTheSelectedItems) {
+  REQUIREMENT("UI-117");
+  mock_.items = {
       MakeItem(TestGuid(1), u"checked"),
       MakeItem(TestGuid(2), u"unchecked", SYNCMGRITEMSTATE_UNCHECKED),
       MakeItem(TestGuid(3), u"checked too")};
-  ASSERT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, nullptr, 0),
-              HresultIs(S_OK));
-  RegisteredHandler registered(kOtherHandler, &strict);
-  {
-    InSequence order;
-    EXPECT_CALL(strict, Created());
-    EXPECT_CALL(strict, Initialize(0, _, 0, IsNull()));
-    EXPECT_CALL(strict, GetHandlerInfo(NotNull()));
-    EXPECT_CALL(strict, EnumSyncMgrItems(NotNull()));
-    EXPECT_CALL(strict, SetProgressCallback(NotNull()));
-    EXPECT_CALL(strict, PrepareForSync(2, NotNull(), IsNull(), _));
-    EXPECT_CALL(strict, Synchronize(IsNull()));
-    EXPECT_CALL(strict, SetProgressCallback(IsNull()));
-    EXPECT_CALL(strict, Destroyed());
-  }
-  EXPECT_THAT(
-      invoke_->UpdateItems(SYNCMGRINVOKE_STARTSYNC, kOtherHandler, 0, nullptr),
-      HresultIs(S_OK));
+  Update(SYNCMGRINVOKE_STARTSYNC);
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.outcome, Outcome::kCompleted) << ViolationText(report);
   EXPECT_THAT(report.selected, ElementsAre(TestGuid(1), TestGuid(3)));
-  EXPECT_THAT(strict.prepared_items(), ElementsAre(TestGuid(1), TestGuid(3)));
   EXPECT_EQ(report.final_release, 0u);
 }
 
-TEST_P(HandlerLifecycle, NoSelectedItemMeansNoPrepareForSync) {
-  REQUIREMENT("HS-014 UI-117 HS-115");
+// Neither PrepareForSync nor Synchronize:
+// LifecycleContract.NoSelectedItemMeansNoPrepareForSync.
+TEST_P(HandlerLifecycle, NoSelectedItemIsReportedAsNothingSelected) {
+  REQUIREMENT("HS-014 UI-117");
   mock_.items = {MakeItem(TestGuid(1), u"off", SYNCMGRITEMSTATE_UNCHECKED)};
   EXPECT_CALL(mock_, SetProgressCallback).Times(0);
-  EXPECT_CALL(mock_, PrepareForSync).Times(0);
-  EXPECT_CALL(mock_, Synchronize).Times(0);
-  EXPECT_CALL(mock_, Destroyed());
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  Update(SYNCMGRINVOKE_STARTSYNC);
   EXPECT_EQ(OnlyReport().outcome, Outcome::kNothingSelected);
 }
 
@@ -553,31 +429,36 @@ TEST_P(HandlerLifecycle, CancelledChoiceReleasesWithoutPrepare) {
   EXPECT_EQ(OnlyReport().outcome, Outcome::kCancelled);
 }
 
-TEST_P(HandlerLifecycle, RefusedPrepareForSyncEndsWithoutSynchronize) {
-  REQUIREMENT("HS-102 HS-013 CB-002");
+// No Synchronize, the callback taken back:
+// LifecycleContract.RefusedPrepareForSyncEndsWithoutSynchronize. Here: a
+// refusal is the handler's failure, not a violation, and UpdateItems had
+// already answered S_OK (the contract also allows E_FAIL).
+TEST_P(HandlerLifecycle, RefusedPrepareForSyncIsNoViolation) {
+  REQUIREMENT("HS-013 HS-102 UI-101");
   for (HRESULT refusal : {S_FALSE, E_OUTOFMEMORY}) {
     EXPECT_CALL(mock_, PrepareForSync).WillOnce(Return(refusal));
-    EXPECT_CALL(mock_, Synchronize).Times(0);
-    EXPECT_CALL(mock_, SetProgressCallback(IsNull()));
-    EXPECT_CALL(mock_, SetProgressCallback(NotNull()));
     EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
     ASSERT_TRUE(WaitForIdle(kWait));
-    ::testing::Mock::VerifyAndClearExpectations(&mock_);
   }
-  for (const SessionReport& report : Reports()) {
+  const std::vector<SessionReport> reports = Reports();
+  ASSERT_THAT(reports, SizeIs(2));
+  for (const SessionReport& report : reports) {
     EXPECT_EQ(report.outcome, Outcome::kHandlerFailed);
     EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
   }
 }
 
-TEST_P(HandlerLifecycle, FailedPrepareCompletionEndsWithoutSynchronize) {
-  REQUIREMENT("HS-015 CB-001");
+// No Synchronize:
+// LifecycleContract.FailedPrepareCompletionEndsWithoutSynchronize. Here:
+// the completion's hr is the session's result, and UpdateItems had already
+// answered S_OK (the contract also allows E_FAIL).
+TEST_P(HandlerLifecycle, FailedPrepareCompletionIsTheHandlersFailure) {
+  REQUIREMENT("CB-001 UI-101");
   EXPECT_CALL(mock_, PrepareForSync)
       .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
         mock_.callback()->PrepareForSyncCompleted(E_FAIL);
         return S_OK;
       }));
-  EXPECT_CALL(mock_, Synchronize).Times(0);
   EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.outcome, Outcome::kHandlerFailed);
@@ -803,7 +684,11 @@ TEST_P(HandlerLifecycle, SkipHoldIsBounded) {
   EXPECT_LT(took, internal::kMaxSkipHold + 5s);
 }
 
-TEST_P(HandlerLifecycle, ShowErrorRetryRunsPrepareAndSynchronizeAgain) {
+// With Options::show_errors the reference calls ShowError itself, honours
+// the retry and reports it. The plug-in that the conformance suite runs
+// never calls ShowError, so there
+// LifecycleContract.ShowErrorRetryRunsPrepareAndSynchronizeAgain is not run.
+TEST_P(HandlerLifecycle, ShowErrorsOptionRetryRunsPrepareAndSynchronizeAgain) {
   REQUIREMENT("CB-005 CB-006 CB-007 CB-012 CB-103 HS-022 HS-024");
   Reconfigure([](Options& o) { o.show_errors = true; });
   const GUID error_id = TestGuid(0x500);
@@ -897,17 +782,16 @@ TEST_P(HandlerLifecycle, HandlerUnregisteredDuringSessionFinishesNormally) {
 // ---------------------------------------------------------------------------
 MODES_TEST_SUITE(CallbackChecks);
 
-TEST_P(CallbackChecks, SecondCompletionIsUnexpected) {
-  REQUIREMENT("HS-108 CB-101");
-  HRESULT second = S_OK;
+// E_UNEXPECTED: CallbackContract.SecondCompletionIsUnexpected.
+TEST_P(CallbackChecks, SecondCompletionIsRecordedAsViolation) {
+  REQUIREMENT("HS-108");
   EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
-    EXPECT_THAT(mock_.callback()->SynchronizeCompleted(S_OK), HresultIs(S_OK));
-    second = mock_.callback()->SynchronizeCompleted(S_OK);
+    mock_.callback()->SynchronizeCompleted(S_OK);
+    mock_.callback()->SynchronizeCompleted(S_OK);
     return S_OK;
   }));
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  Update(SYNCMGRINVOKE_STARTSYNC);
   const SessionReport report = OnlyReport();
-  EXPECT_THAT(second, HresultIs(E_UNEXPECTED));
   EXPECT_TRUE(HasViolation(report, "HS-108")) << ViolationText(report);
 }
 
@@ -937,19 +821,19 @@ TEST_P(CallbackChecks, CompletionAfterRefusalIsUnexpected) {
   EXPECT_EQ(reports[1].outcome, Outcome::kHandlerFailed);
 }
 
-TEST_P(CallbackChecks, UnsolicitedCompletionsAreUnexpected) {
-  REQUIREMENT("CB-004 CB-005 CB-101");
+// E_UNEXPECTED: CallbackContract.UnsolicitedCompletionsAreUnexpected.
+TEST_P(CallbackChecks, UnsolicitedCompletionsAreRecordedAsViolations) {
+  REQUIREMENT("CB-004 CB-101");
   EXPECT_CALL(mock_, PrepareForSync)
       .WillOnce(Invoke([&](ULONG, GUID*, HWND, DWORD) {
         auto cb = mock_.callback();
-        EXPECT_THAT(cb->ShowPropertiesCompleted(S_OK), HresultIs(E_UNEXPECTED));
-        EXPECT_THAT(cb->ShowErrorCompleted(S_OK, 0, nullptr),
-                    HresultIs(E_UNEXPECTED));
-        EXPECT_THAT(cb->SynchronizeCompleted(S_OK), HresultIs(E_UNEXPECTED));
+        cb->ShowPropertiesCompleted(S_OK);
+        cb->ShowErrorCompleted(S_OK, 0, nullptr);
+        cb->SynchronizeCompleted(S_OK);
         cb->PrepareForSyncCompleted(S_OK);
         return S_OK;
       }));
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  Update(SYNCMGRINVOKE_STARTSYNC);
   const SessionReport report = OnlyReport();
   EXPECT_TRUE(HasViolation(report, "CB-004")) << ViolationText(report);
   EXPECT_TRUE(HasViolation(report, "CB-101")) << ViolationText(report);
@@ -964,31 +848,30 @@ struct ProgressCase {
   INT value;
   INT max;
   bool known_item;
-  HRESULT expected;
   const char* requirement;  // nullptr: no violation
 };
 
-TEST_P(CallbackChecks, ProgressArgumentsAreChecked) {
-  REQUIREMENT("CB-009 CB-015 CB-102 CB-105 CB-107 HS-017 ST-003 ST-004");
+// What Progress answers: CallbackContract.ProgressArgumentsAreChecked.
+// Here: a well-formed report is recorded, a bad one is the violation of
+// its rule.
+TEST_P(CallbackChecks, BadProgressArgumentsAreRecordedAsViolations) {
+  REQUIREMENT("CB-102 CB-105 CB-107 HS-017 ST-003 ST-004");
   constexpr UINT kAll = 0xF;
   const ProgressCase cases[] = {
-      {"well formed", 32, kAll, SYNCMGRSTATUS_UPDATING, 1, 10, true, S_OK,
-       nullptr},
-      {"empty mask", 32, 0, 0, 0, 0, true, S_OK, nullptr},
-      {"wrong cbSize", 24, kAll, SYNCMGRSTATUS_UPDATING, 1, 10, true,
-       E_INVALIDARG, "CB-102"},
-      {"unknown mask bit", 32, 0x10, 0, 0, 0, true, E_INVALIDARG, "CB-102"},
+      {"well formed", 32, kAll, SYNCMGRSTATUS_UPDATING, 1, 10, true, nullptr},
+      {"empty mask", 32, 0, 0, 0, 0, true, nullptr},
+      {"wrong cbSize", 24, kAll, SYNCMGRSTATUS_UPDATING, 1, 10, true, "CB-102"},
+      {"unknown mask bit", 32, 0x10, 0, 0, 0, true, "CB-102"},
       {"unknown status", 32, SYNCMGRPROGRESSITEM_STATUSTYPE, 0x42, 0, 0, true,
-       E_INVALIDARG, "CB-102"},
+       "CB-102"},
       {"value above max", 32, kAll, SYNCMGRSTATUS_UPDATING, 11, 10, true,
-       E_INVALIDARG, "CB-105"},
+       "CB-105"},
       {"negative value", 32, SYNCMGRPROGRESSITEM_PROGVALUE, 0, -1, 0, true,
-       E_INVALIDARG, "CB-105"},
-      {"item never enumerated", 32, 0, 0, 0, 0, false, E_INVALIDARG, "CB-107"},
+       "CB-105"},
+      {"item never enumerated", 32, 0, 0, 0, 0, false, "CB-107"},
   };
   for (const ProgressCase& c : cases) {
     SCOPED_TRACE(c.what);
-    HRESULT answer = S_OK;
     EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
       SYNCMGRPROGRESSITEM item{};
       item.cbSize = c.cb_size;
@@ -997,8 +880,8 @@ TEST_P(CallbackChecks, ProgressArgumentsAreChecked) {
       item.dwStatusType = c.status;
       item.iProgValue = c.value;
       item.iMaxValue = c.max;
-      answer = mock_.callback()->Progress(
-          c.known_item ? TestGuid(1) : TestGuid(0x42), &item);
+      mock_.callback()->Progress(c.known_item ? TestGuid(1) : TestGuid(0x42),
+                                 &item);
       mock_.callback()->SynchronizeCompleted(S_OK);
       return S_OK;
     }));
@@ -1006,9 +889,8 @@ TEST_P(CallbackChecks, ProgressArgumentsAreChecked) {
       std::lock_guard lock(mu_);
       reports_.clear();
     }
-    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+    Update(SYNCMGRINVOKE_STARTSYNC);
     const SessionReport report = OnlyReport();
-    EXPECT_THAT(answer, HresultIs(c.expected));
     if (c.requirement == nullptr) {
       EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
       ASSERT_THAT(report.progress, SizeIs(1));
@@ -1080,32 +962,24 @@ TEST_P(CallbackChecks, LogErrorAndDeleteLogError) {
   EXPECT_TRUE(HasViolation(report, "CB-107")) << ViolationText(report);
 }
 
-TEST_P(CallbackChecks, EnableModelessAndEstablishConnection) {
-  REQUIREMENT("CB-008 CB-106 CB-014 CB-108 HS-013");
+// The answers with the default options, and EstablishConnection's:
+// CallbackContract.EnableModelessAndEstablishConnection. Here:
+// EnableModeless(TRUE) follows Options::may_bother_user, and asking for a
+// dialog is the handler's violation only without MAYBOTHERUSER.
+TEST_P(CallbackChecks, EnableModelessFollowsMayBotherUser) {
+  REQUIREMENT("CB-106 HS-013");
   for (bool may_bother : {false, true}) {
     Reconfigure([&](Options& o) { o.may_bother_user = may_bother; });
-    HRESULT enable = E_FAIL, disable = E_FAIL, dial = E_FAIL, named = E_FAIL,
-            reserved = S_OK;
+    HRESULT enable = E_FAIL;
     EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
-      auto cb = mock_.callback();
-      enable = cb->EnableModeless(TRUE);
-      disable = cb->EnableModeless(FALSE);
-      dial = cb->EstablishConnection(nullptr, 0);
-      named = cb->EstablishConnection(u"Office VPN", 0);
-      reserved = cb->EstablishConnection(nullptr, 7);
-      cb->SynchronizeCompleted(S_OK);
+      enable = mock_.callback()->EnableModeless(TRUE);
+      mock_.callback()->SynchronizeCompleted(S_OK);
       return S_OK;
     }));
-    EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+    Update(SYNCMGRINVOKE_STARTSYNC);
     ASSERT_TRUE(WaitForIdle(kWait));
     EXPECT_THAT(enable, HresultIs(may_bother ? S_OK : S_FALSE));
-    EXPECT_THAT(disable, HresultIs(S_OK));
-    EXPECT_THAT(dial, HresultIs(S_OK));
-    EXPECT_THAT(named, HresultIs(S_OK));
-    EXPECT_THAT(reserved, HresultIs(E_INVALIDARG));
   }
-  // HS-013: asking for a dialog (EnableModeless(TRUE)) is a handler's
-  // violation only in the session without MAYBOTHERUSER.
   std::vector<SessionReport> reports = Reports();
   ASSERT_THAT(reports, SizeIs(2));
   std::sort(reports.begin(), reports.end(),
@@ -1116,7 +990,10 @@ TEST_P(CallbackChecks, EnableModelessAndEstablishConnection) {
   EXPECT_FALSE(HasViolation(reports[1], "HS-013")) << ViolationText(reports[1]);
 }
 
-TEST_P(CallbackChecks, CallbackUsedAfterTheSessionIsUnexpected) {
+// E_UNEXPECTED: CallbackContract.CallbackUsedAfterTheSessionIsUnexpected.
+// Here: the reference kept is the handler's violation, and each late call
+// is counted.
+TEST_P(CallbackChecks, CallbackUsedAfterTheSessionIsRecordedAsViolations) {
   REQUIREMENT("HS-009 HS-109 HS-111");
   ComPtr<ISyncMgrSynchronizeCallback> kept;
   EXPECT_CALL(mock_, Synchronize).WillOnce(Invoke([&](HWND) {
@@ -1124,14 +1001,14 @@ TEST_P(CallbackChecks, CallbackUsedAfterTheSessionIsUnexpected) {
     kept->SynchronizeCompleted(S_OK);
     return S_OK;
   }));
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  Update(SYNCMGRINVOKE_STARTSYNC);
   const SessionReport report = OnlyReport();
   EXPECT_TRUE(HasViolation(report, "HS-109")) << ViolationText(report);
   const std::uint64_t late_before = GetStatistics().late_violations;
   SYNCMGRPROGRESSITEM item{};
   item.cbSize = sizeof item;
-  EXPECT_THAT(kept->Progress(TestGuid(1), &item), HresultIs(E_UNEXPECTED));
-  EXPECT_THAT(kept->SynchronizeCompleted(S_OK), HresultIs(E_UNEXPECTED));
+  kept->Progress(TestGuid(1), &item);
+  kept->SynchronizeCompleted(S_OK);
   EXPECT_EQ(GetStatistics().late_violations, late_before + 2);
   kept.Reset();
 }
@@ -1292,14 +1169,17 @@ TEST_P(HandlerDataChecks, EnumeratorBreakingNextIsReported) {
   }
 }
 
-TEST_P(HandlerDataChecks, MissingItemsCodeIsAccepted) {
+// The session goes on with the items:
+// LifecycleContract.MissingItemsCodeIsAccepted. Here: the code is no
+// violation.
+TEST_P(HandlerDataChecks, MissingItemsCodeIsNoViolation) {
   REQUIREMENT("HS-007");
   EXPECT_CALL(mock_, EnumSyncMgrItems)
       .WillOnce(Invoke([&](ISyncMgrEnumItems** out) {
         testing::CreateItemEnumerator(mock_.items, out);
         return S_SYNCMGR_MISSINGITEMS;
       }));
-  EXPECT_THAT(Update(SYNCMGRINVOKE_STARTSYNC), HresultIs(S_OK));
+  Update(SYNCMGRINVOKE_STARTSYNC);
   const SessionReport report = OnlyReport();
   EXPECT_EQ(report.outcome, Outcome::kCompleted);
   EXPECT_THAT(report.violations, IsEmpty()) << ViolationText(report);
@@ -1594,90 +1474,16 @@ TEST_P(HandlerBounds, LoggedErrorsAreBounded) {
 }
 
 // ---------------------------------------------------------------------------
-// ISyncMgrRegister
-// ---------------------------------------------------------------------------
-MODES_TEST_SUITE(Registration);
-
-TEST_P(Registration, RegisterQueryUnregister) {
-  REQUIREMENT(
-      "REG-001 REG-003 REG-004 REG-006 REG-008 REG-009 REG-103 REG-104");
-  DWORD flags = 0xDEADBEEF;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
-              HresultIs(S_FALSE));
-  EXPECT_EQ(flags, 0u);
-  EXPECT_THAT(register_->RegisterSyncMgrHandler(
-                  kOtherHandler, nullptr,
-                  SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE),
-              HresultIs(S_OK));
-  flags = 0xDEADBEEF;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
-              HresultIs(S_OK));
-  EXPECT_EQ(flags,
-            DWORD{SYNCMGRREGISTERFLAG_CONNECT | SYNCMGRREGISTERFLAG_IDLE});
-  EXPECT_THAT(register_->UnregisterSyncMgrHandler(kOtherHandler, 0),
-              HresultIs(S_OK));
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
-              HresultIs(S_FALSE));
-}
-
-TEST_P(Registration, ReRegisteringReplacesFlags) {
-  REQUIREMENT("REG-101");
-  EXPECT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, u"one", 1),
-              HresultIs(S_OK));
-  EXPECT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, u"two", 2),
-              HresultIs(S_OK));
-  DWORD flags = 0;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
-              HresultIs(S_OK));
-  EXPECT_EQ(flags, 2u);
-}
-
-TEST_P(Registration, BadArgumentsAreRejected) {
-  REQUIREMENT("REG-005 REG-010 REG-101 REG-102 REG-103");
-  EXPECT_THAT(register_->RegisterSyncMgrHandler(CLSID_NULL, nullptr, 0),
-              HresultIs(E_INVALIDARG));
-  for (DWORD flags : {0x8u, 0x10u, 0x80000000u, 0xFFFFFFFFu}) {
-    EXPECT_THAT(
-        register_->RegisterSyncMgrHandler(kOtherHandler, nullptr, flags),
-        HresultIs(E_INVALIDARG))
-        << flags;
-  }
-  DWORD flags = 0;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
-              HresultIs(S_FALSE));  // nothing was registered by the above
-  EXPECT_THAT(register_->UnregisterSyncMgrHandler(kHandler, 1),
-              HresultIs(E_INVALIDARG));
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kHandler, nullptr),
-              HresultIs(E_INVALIDARG));
-  // Unregistering what is not registered is not an error.
-  EXPECT_THAT(register_->UnregisterSyncMgrHandler(kUnregistered, 0),
-              HresultIs(S_OK));
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kHandler, &flags),
-              HresultIs(S_OK));  // still registered
-}
-
-TEST_P(Registration, EveryManagerObjectSeesTheSameRegistry) {
-  REQUIREMENT("REG-105");
-  ComPtr<ISyncMgrRegister> second;
-  ASSERT_THAT(CreateSyncManager(IID_ISyncMgrRegister, second.PutVoid()),
-              HresultIs(S_OK));
-  EXPECT_THAT(second->RegisterSyncMgrHandler(kOtherHandler, u"x", 4),
-              HresultIs(S_OK));
-  DWORD flags = 0;
-  EXPECT_THAT(register_->GetHandlerRegistrationInfo(kOtherHandler, &flags),
-              HresultIs(S_OK));
-  EXPECT_EQ(flags, 4u);
-  EXPECT_THAT(second->UnregisterSyncMgrHandler(kHandler, 0), HresultIs(S_OK));
-  EXPECT_THAT(Update(0), HresultIs(E_INVALIDARG));
-}
-
-// ---------------------------------------------------------------------------
 // UpdateAll
 // ---------------------------------------------------------------------------
 MODES_TEST_SUITE(UpdateAllSessions);
 
-TEST_P(UpdateAllSessions, OneSessionPerRegisteredHandlerWithoutCookie) {
-  REQUIREMENT("UA-001 UA-002 UA-101 UI-010");
+// S_OK, every handler, no cookie:
+// UpdateAllContract.OneSessionPerRegisteredHandlerWithoutCookie. Here: the
+// exact flags, each session reported as UpdateAll's, and one handler's
+// failure in its own report only.
+TEST_P(UpdateAllSessions, EachHandlersSessionIsReportedAsFromUpdateAll) {
+  REQUIREMENT("UA-001 UA-101 UI-010");
   NiceMock<HandlerMock> other;
   RegisteredHandler registered(kOtherHandler, &other);
   ASSERT_THAT(register_->RegisterSyncMgrHandler(kOtherHandler, nullptr, 0),
@@ -1685,7 +1491,7 @@ TEST_P(UpdateAllSessions, OneSessionPerRegisteredHandlerWithoutCookie) {
   EXPECT_CALL(mock_, Initialize(0, DWORD{SYNCMGRFLAG_INVOKE}, 0, IsNull()));
   EXPECT_CALL(other, Initialize(0, DWORD{SYNCMGRFLAG_INVOKE}, 0, IsNull()))
       .WillOnce(Return(E_FAIL));  // one handler failing stays its own
-  EXPECT_THAT(invoke_->UpdateAll(), HresultIs(S_OK));
+  invoke_->UpdateAll();
   std::vector<SessionReport> reports = Reports();
   ASSERT_THAT(reports, SizeIs(2));
   for (const SessionReport& report : reports) {
@@ -1697,90 +1503,24 @@ TEST_P(UpdateAllSessions, OneSessionPerRegisteredHandlerWithoutCookie) {
   }
 }
 
-TEST_P(UpdateAllSessions, NothingRegisteredStillSucceeds) {
-  REQUIREMENT("UA-101");
-  ASSERT_THAT(register_->UnregisterSyncMgrHandler(kHandler, 0),
-              HresultIs(S_OK));
-  EXPECT_THAT(invoke_->UpdateAll(), HresultIs(S_OK));
-  EXPECT_THAT(Reports(), IsEmpty());
-}
-
-TEST(UpdateAllAsynchronous, ReturnsBeforeTheSessionsRun) {
-  REQUIREMENT("UA-003");
-  ResetForTesting();
-  NiceMock<HandlerMock> mock;
-  RegisteredHandler registered(kHandler, &mock);
-  ComPtr<ISyncMgrSynchronizeInvoke> invoke;
-  ASSERT_THAT(
-      CreateSyncManager(IID_ISyncMgrSynchronizeInvoke, invoke.PutVoid()),
-      HresultIs(S_OK));
-  ComPtr<ISyncMgrRegister> reg;
-  ASSERT_THAT(invoke.As(&reg), HresultIs(S_OK));
-  ASSERT_THAT(reg->RegisterSyncMgrHandler(kHandler, nullptr, 0),
-              HresultIs(S_OK));
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  EXPECT_CALL(mock, Initialize)
-      .WillOnce(Invoke([&](DWORD, DWORD, DWORD, const BYTE*) {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return release; });  // blocks the session
-        return S_OK;
-      }));
-  EXPECT_THAT(invoke->UpdateAll(), HresultIs(S_OK));  // did not block
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
-  EXPECT_TRUE(WaitForIdle(kWait));
-  EXPECT_TRUE(mock.WaitUntilDestroyed(kWait));
-  reg.Reset();
-  invoke.Reset();
-  ResetForTesting();
-}
-
 // ---------------------------------------------------------------------------
 // COM rules of the manager object
 // ---------------------------------------------------------------------------
 MODES_TEST_SUITE(ManagerComRules);
 
-TEST_P(ManagerComRules, QueryInterfaceFollowsComRules) {
-  REQUIREMENT("COM-001 COM-002 COM-003 REG-106 UI-014 UI-016");
-  void* out = reinterpret_cast<void*>(0x1);
-  EXPECT_THAT(invoke_->QueryInterface(IID_ISyncMgrSynchronize, &out),
-              HresultIs(E_NOINTERFACE));
-  EXPECT_EQ(out, nullptr);
-  EXPECT_THAT(invoke_->QueryInterface(IID_IUnknown, nullptr),
-              HresultIs(E_POINTER));
+// QueryInterface's answers and the object's identity:
+// ComContract.QueryInterfaceFollowsComRules. Here: the count AddRef and
+// Release return is exact (the manager holds no reference of its own).
+TEST_P(ManagerComRules, AddRefAndReleaseCountEveryReference) {
+  REQUIREMENT("COM-003");
   ComPtr<IUnknown> a, b;
   ASSERT_THAT(invoke_->QueryInterface(IID_IUnknown, a.PutVoid()),
               HresultIs(S_OK));
   ASSERT_THAT(register_->QueryInterface(IID_IUnknown, b.PutVoid()),
               HresultIs(S_OK));
-  EXPECT_EQ(a.Get(), b.Get());  // one identity
   // invoke_, register_, a and b hold one reference each.
   EXPECT_EQ(invoke_->AddRef(), 5u);
   EXPECT_EQ(invoke_->Release(), 4u);
-}
-
-TEST_P(ManagerComRules, ClassObjectServesOnlyClsidSyncMgr) {
-  REQUIREMENT("COM-005 COM-007");
-  ComPtr<IClassFactory> factory;
-  EXPECT_THAT(
-      GetSyncManagerClassObject(kHandler, IID_IClassFactory, factory.PutVoid()),
-      HresultIs(CLASS_E_CLASSNOTAVAILABLE));
-  ASSERT_THAT(GetSyncManagerClassObject(CLSID_SyncMgr, IID_IClassFactory,
-                                        factory.PutVoid()),
-              HresultIs(S_OK));
-  ComPtr<ISyncMgrSynchronizeInvoke> invoke;
-  EXPECT_THAT(
-      factory->CreateInstance(invoke_.Get(), IID_ISyncMgrSynchronizeInvoke,
-                              invoke.PutVoid()),
-      HresultIs(CLASS_E_NOAGGREGATION));
-  EXPECT_THAT(factory->CreateInstance(nullptr, IID_ISyncMgrSynchronizeInvoke,
-                                      invoke.PutVoid()),
-              HresultIs(S_OK));
 }
 
 // ---------------------------------------------------------------------------
