@@ -16,22 +16,6 @@ namespace {
 
 HINSTANCE g_module = nullptr;
 
-// Runs `call` with COM initialized on this thread (regsvr32 may not have).
-template <typename Call>
-HRESULT WithSyncManager(Call&& call) {
-  const HRESULT init = CoInitializeEx(nullptr, COINIT_APARTMENTTHREADED);
-  ISyncMgrRegister* reg = nullptr;
-  HRESULT hr =
-      CoCreateInstance(CLSID_SyncMgr, nullptr, CLSCTX_INPROC_SERVER,
-                       IID_ISyncMgrRegister, reinterpret_cast<void**>(&reg));
-  if (SUCCEEDED(hr)) {
-    hr = call(reg);
-    reg->Release();
-  }
-  if (SUCCEEDED(init)) CoUninitialize();
-  return hr;
-}
-
 }  // namespace
 
 extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID) {
@@ -43,24 +27,12 @@ extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID) {
 }
 
 STDAPI DllRegisterServer() {
-  const HRESULT hr = syncmgr::windows::RegisterInprocServerKeys(
-      g_module, syncmgr::sample::kSampleHandlerClsid, L"Sample sync handler",
+  return syncmgr::windows::RegisterSyncHandler(
+      g_module, syncmgr::sample::kSampleHandlerClsid, L"Sample handler",
       L"Both");
-  if (FAILED(hr)) return hr;
-  // The Sync Manager learns about the handler from the handler itself.
-  return WithSyncManager([](ISyncMgrRegister* reg) {
-    return reg->RegisterSyncMgrHandler(syncmgr::sample::kSampleHandlerClsid,
-                                       L"Sample handler", 0);
-  });
 }
 
 STDAPI DllUnregisterServer() {
-  const HRESULT hr = WithSyncManager([](ISyncMgrRegister* reg) {
-    return reg->UnregisterSyncMgrHandler(syncmgr::sample::kSampleHandlerClsid,
-                                         0);
-  });
-  const HRESULT keys = syncmgr::windows::UnregisterInprocServerKeys(
+  return syncmgr::windows::UnregisterSyncHandler(
       syncmgr::sample::kSampleHandlerClsid);
-  if (FAILED(keys)) return keys;
-  return SUCCEEDED(hr) ? S_OK : hr;
 }

@@ -46,6 +46,26 @@ HRESULT RegisterInprocServerKeys(HMODULE module, REFCLSID clsid,
   return ok ? S_OK : SELFREG_E_CLASS;
 }
 
+HRESULT RegisterSyncHandler(HMODULE module, REFCLSID clsid, const wchar_t* name,
+                            const wchar_t* threading_model) {
+  const HRESULT hr =
+      RegisterInprocServerKeys(module, clsid, name, threading_model);
+  if (FAILED(hr)) return hr;
+  // The Sync Manager learns about the handler from the handler itself.
+  return WithSyncManager([&](ISyncMgrRegister* reg) {
+    return reg->RegisterSyncMgrHandler(clsid, name, 0);
+  });
+}
+
+HRESULT UnregisterSyncHandler(REFCLSID clsid) {
+  const HRESULT hr = WithSyncManager([&](ISyncMgrRegister* reg) {
+    return reg->UnregisterSyncMgrHandler(clsid, 0);
+  });
+  const HRESULT keys = UnregisterInprocServerKeys(clsid);
+  if (FAILED(keys)) return keys;
+  return SUCCEEDED(hr) ? S_OK : hr;
+}
+
 HRESULT UnregisterInprocServerKeys(REFCLSID clsid) {
   const LSTATUS status =
       RegDeleteTreeW(HKEY_CLASSES_ROOT, ClsidKey(clsid).c_str());

@@ -17,11 +17,8 @@
 #include "conformance/handlers/sample_handler.h"
 #include "reference/mobsync/mobsync.h"
 #include "windows/platform/self_registration.h"
-#include "windows/testdata/handler_helpers.h"
 
 namespace {
-
-using syncmgr::testdata::WithSyncManager;
 
 // {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0B001}
 constexpr GUID kClsid = {0x5A3F1E00,
@@ -62,19 +59,10 @@ STDAPI DllGetClassObject(REFCLSID clsid, REFIID riid, LPVOID* ppv) {
 STDAPI DllCanUnloadNow() { return syncmgr::com::ModuleCanUnloadNow(); }
 
 STDAPI DllRegisterServer() {
-  const HRESULT hr = syncmgr::windows::RegisterInprocServerKeys(
+  return syncmgr::windows::RegisterSyncHandler(
       g_module, kClsid, L"mobsync-importing handler", L"Apartment");
-  if (FAILED(hr)) return hr;
-  return WithSyncManager([](ISyncMgrRegister* reg) {
-    return reg->RegisterSyncMgrHandler(kClsid, L"mobsync-importing handler", 0);
-  });
 }
 
 STDAPI DllUnregisterServer() {
-  const HRESULT hr = WithSyncManager([](ISyncMgrRegister* reg) {
-    return reg->UnregisterSyncMgrHandler(kClsid, 0);
-  });
-  const HRESULT keys = syncmgr::windows::UnregisterInprocServerKeys(kClsid);
-  if (FAILED(keys)) return keys;
-  return SUCCEEDED(hr) ? S_OK : hr;
+  return syncmgr::windows::UnregisterSyncHandler(kClsid);
 }

@@ -34,14 +34,13 @@
 
 #include "conformance/handlers/sample_handler.h"
 #include "reference/mobsync/mobsync.h"
+#include "reference/testing/item_list_enumerator.h"
 #include "windows/platform/self_registration.h"
-#include "windows/testdata/handler_helpers.h"
 
 namespace {
 
 using syncmgr::com::ComPtr;
-using syncmgr::testdata::ListEnumerator;
-using syncmgr::testdata::WithSyncManager;
+using syncmgr::testing::ItemListEnumerator;
 
 // {5A3F1E00-6D2B-4C1A-9E57-0C0FFEE0D001}
 constexpr GUID kClsid = {0x5A3F1E00,
@@ -119,7 +118,7 @@ class Handler final : public syncmgr::sample::SampleHandler {
   HRESULT STDMETHODCALLTYPE EnumSyncMgrItems(ISyncMgrEnumItems** out) override {
     if (out == nullptr) return E_INVALIDARG;
     std::lock_guard lock(mu_);
-    *out = new (std::nothrow) ListEnumerator(items_);
+    *out = new (std::nothrow) ItemListEnumerator(items_);
     return *out != nullptr ? S_OK : E_OUTOFMEMORY;
   }
 
@@ -274,19 +273,10 @@ STDAPI DllGetClassObject(REFCLSID clsid, REFIID riid, LPVOID* ppv) {
 STDAPI DllCanUnloadNow() { return syncmgr::com::ModuleCanUnloadNow(); }
 
 STDAPI DllRegisterServer() {
-  const HRESULT hr = syncmgr::windows::RegisterInprocServerKeys(
-      g_module, kClsid, kName, L"Apartment");
-  if (FAILED(hr)) return hr;
-  return WithSyncManager([](ISyncMgrRegister* reg) {
-    return reg->RegisterSyncMgrHandler(kClsid, kName, 0);
-  });
+  return syncmgr::windows::RegisterSyncHandler(g_module, kClsid, kName,
+                                               L"Apartment");
 }
 
 STDAPI DllUnregisterServer() {
-  const HRESULT hr = WithSyncManager([](ISyncMgrRegister* reg) {
-    return reg->UnregisterSyncMgrHandler(kClsid, 0);
-  });
-  const HRESULT keys = syncmgr::windows::UnregisterInprocServerKeys(kClsid);
-  if (FAILED(keys)) return keys;
-  return SUCCEEDED(hr) ? S_OK : hr;
+  return syncmgr::windows::UnregisterSyncHandler(kClsid);
 }

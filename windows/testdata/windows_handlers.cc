@@ -42,14 +42,14 @@
 
 #include "conformance/handlers/sample_handler.h"
 #include "reference/mobsync/mobsync.h"
-#include "windows/testdata/handler_helpers.h"
+#include "reference/testing/item_list_enumerator.h"
+#include "windows/platform/self_registration.h"
 
 namespace {
 
 using syncmgr::com::ComPtr;
 using syncmgr::sample::SampleHandler;
-using syncmgr::testdata::ListEnumerator;
-using syncmgr::testdata::WithSyncManager;
+using syncmgr::testing::ItemListEnumerator;
 
 constexpr GUID kWindowHandlerClsid = {
     0x5A3F1E00,
@@ -194,7 +194,7 @@ class WindowHandler final : public VariantHandler {
       items.push_back(item);
     }
     RegCloseKey(key);
-    *out = new ListEnumerator(std::move(items));
+    *out = new ItemListEnumerator(std::move(items));
     return S_OK;
   }
 
@@ -510,17 +510,11 @@ bool SetString(HKEY root, const std::wstring& key, const wchar_t* name,
 }  // namespace
 
 STDAPI DllRegisterServer() {
-  wchar_t path[MAX_PATH * 4];
-  const DWORD n = GetModuleFileNameW(g_module, path, MAX_PATH * 4);
-  if (n == 0 || n >= MAX_PATH * 4) return SELFREG_E_CLASS;
   for (const Registration& r : kRegistrations) {
-    const std::wstring key = L"CLSID\\" + ClsidText(*r.clsid);
-    if (!SetString(HKEY_CLASSES_ROOT, key, nullptr, r.name) ||
-        !SetString(HKEY_CLASSES_ROOT, key + L"\\InprocServer32", nullptr,
-                   path) ||
-        !SetString(HKEY_CLASSES_ROOT, key + L"\\InprocServer32",
-                   L"ThreadingModel", r.threading_model)) {
-      return SELFREG_E_CLASS;
+    if (HRESULT hr = syncmgr::windows::RegisterSyncHandler(
+            g_module, *r.clsid, r.name, r.threading_model);
+        FAILED(hr)) {
+      return hr;
     }
   }
   const wchar_t* names[] = {L"Inbox", L"Outbox", L"Archive"};
@@ -531,27 +525,14 @@ STDAPI DllRegisterServer() {
       return SELFREG_E_CLASS;
     }
   }
-  return WithSyncManager([](ISyncMgrRegister* reg) {
-    for (const Registration& r : kRegistrations) {
-      if (HRESULT hr = reg->RegisterSyncMgrHandler(*r.clsid, r.name, 0);
-          FAILED(hr)) {
-        return hr;
-      }
-    }
-    return S_OK;
-  });
+  return S_OK;
 }
 
 STDAPI DllUnregisterServer() {
-  const HRESULT hr = WithSyncManager([](ISyncMgrRegister* reg) {
-    for (const Registration& r : kRegistrations) {
-      reg->UnregisterSyncMgrHandler(*r.clsid, 0);
-    }
-    return S_OK;
-  });
+  HRESULT result = S_OK;
   for (const Registration& r : kRegistrations) {
-    RegDeleteTreeW(HKEY_CLASSES_ROOT,
-                   (L"CLSID\\" + ClsidText(*r.clsid)).c_str());
+    const HRESULT hr = syncmgr::windows::UnregisterSyncHandler(*r.clsid);
+    if (FAILED(hr) && SUCCEEDED(result)) result = hr;
   }
-  return SUCCEEDED(hr) ? S_OK : hr;
+  return result;
 }
