@@ -1703,9 +1703,14 @@ ScenarioEvents ReadScenarioEvents(const fs::path& path) {
 // fatal finding's requirement instead: one bug, one rule.
 // `*stalled`: a session of the run never finished (a completion never came,
 // or the process was killed at the time limit).
-std::vector<Check> RunInChild(const Flags& flags, const Run& run,
-                              const fs::path& scratch, bool* stalled,
-                              FatalFinding* fatal) {
+// A crash of the same kind (ChildResult::Describe: the signal, or under
+// Windows the exception and the faulting module and offset) as an earlier
+// run's is charged to the rule that run's crash was: `*crashes` maps each
+// kind to that rule and run.
+std::vector<Check> RunInChild(
+    const Flags& flags, const Run& run, const fs::path& scratch, bool* stalled,
+    FatalFinding* fatal,
+    std::map<std::string, std::pair<std::string, std::string>>* crashes) {
   const Scenario& s = *run.scenario;
   std::string file = run.name;
   std::replace(file.begin(), file.end(), '/', '_');
@@ -1764,6 +1769,19 @@ std::vector<Check> RunInChild(const Flags& flags, const Run& run,
       }
     }
   }
+  std::string same_crash;  // the earlier run whose crash this one repeats
+  if (died && fatal->requirement.empty() && child.started && !child.timed_out &&
+      !blamed.empty()) {
+    const auto [earlier, first] =
+        crashes->try_emplace(child.Describe(), blamed, run.name);
+    if (!first && earlier->second.first != blamed) {
+      blamed = earlier->second.first;
+      same_crash = earlier->second.second;
+      if (std::find(ids.begin(), ids.end(), blamed) == ids.end()) {
+        ids.push_back(blamed);
+      }
+    }
+  }
   std::vector<Check> checks;
   for (const std::string& id : ids) {
     Check c;
@@ -1785,6 +1803,9 @@ std::vector<Check> RunInChild(const Flags& flags, const Run& run,
       if (!fatal->requirement.empty()) {
         c.message += "; most likely a consequence of " + fatal->requirement +
                      " (scenario " + fatal->run + "): " + fatal->message;
+      } else if (!same_crash.empty()) {
+        c.message += "; the same crash as in scenario " + same_crash +
+                     ", so charged to the same rule (one bug, one rule)";
       }
       c.evidence = tail;
     } else if (e.observed.count(id) > 0) {
@@ -1870,6 +1891,7 @@ int Certify(const Flags& flags) {
   // the next, so later runs in that mode wait less for it.
   std::map<ref::Mode, std::string> stalled_in;
   FatalFinding fatal;
+  std::map<std::string, std::pair<std::string, std::string>> crashes;
   constexpr int kStalledCompletionMs = 1000;
   constexpr double kStalledTimeoutSeconds = 15;
   for (const Run& run : runs) {
@@ -1883,7 +1905,7 @@ int Certify(const Flags& flags) {
     }
     bool stalled = false;
     std::vector<Check> got =
-        RunInChild(run_flags, run, scratch, &stalled, &fatal);
+        RunInChild(run_flags, run, scratch, &stalled, &fatal, &crashes);
     if (stalled_before != stalled_in.end()) {
       for (Check& c : got) {
         if (c.result == Check::Result::kPassed) continue;

@@ -336,6 +336,13 @@ TEST(CertifyKnownBad, BlockingInPrepareForSync) {
       << out.run.output;
 }
 
+// Every session crashes at the same place: one bug, so every crash is
+// charged to the rule of the first (HS-016), not to each scenario's own.
+TEST(CertifyKnownBad, CrashingInEverySession) {
+  REQUIREMENT("HS-016");
+  ExpectFailsExactly({"bad_crashes_in_prepare_for_sync", {"HS-016"}});
+}
+
 TEST(CertifyKnownBad, LeavingPpvOnAFailedCreateInstance) {
   REQUIREMENT("COM-001");
   ExpectFailsExactly({"bad_factory_leaves_ppv", {"COM-001"}});

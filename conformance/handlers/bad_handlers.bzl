@@ -38,4 +38,5 @@ BAD_HANDLERS = {
     "completes_failed_show_properties": "CompletesFailedShowProperties",
     "releases_early": "ReleasesEarly",
     "blocks_in_prepare_for_sync": "BlocksInPrepareForSync",
+    "crashes_in_prepare_for_sync": "CrashesInPrepareForSync",
 }

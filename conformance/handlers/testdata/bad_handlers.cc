@@ -384,6 +384,17 @@ class BlocksInPrepareForSync final : public SampleHandler {
   }
 };
 
+// Writes through NULL in PrepareForSync: every session crashes, at the same
+// place. certify charges every such crash to the rule of the first one.
+class CrashesInPrepareForSync final : public SampleHandler {
+ public:
+  HRESULT STDMETHODCALLTYPE PrepareForSync(ULONG, GUID*, HWND, DWORD) override {
+    volatile int* nowhere = nullptr;
+    *nowhere = 1;
+    return S_OK;
+  }
+};
+
 // COM-003: destroys itself when its count falls to 1, with one reference
 // still out (so CreateInstance's own QueryInterface and Release already
 // destroy the object it hands back).
