@@ -8,11 +8,11 @@
 // Without --handler it certifies the bundled sample handler. Each scenario
 // runs in a child process (this program with --run_scenario), which loads
 // the handler, registers it with the reference Sync Manager (linked in) and
-// drives it; a handler that crashes, aborts or hangs fails that scenario's
-// requirements and the certification goes on. Exit status: 0 when no
-// unwaived requirement of the documented contract fails (--profile=strict:
-// of this project's decisions, OURS, either), 1 when one fails, 2 for a
-// usage error.
+// drives it; a handler that crashes, aborts or hangs fails one requirement
+// (RunInChild says which) and the certification goes on. Exit status: 0
+// when no unwaived requirement of the documented contract fails
+// (--profile=strict: of this project's decisions, OURS, either), 1 when one
+// fails, 2 for a usage error.
 #ifndef _WIN32
 #include <dlfcn.h>
 #endif
