@@ -192,6 +192,14 @@ bool LooksAlive(const void* object) {
   return InLoadedModule(vtable);
 }
 
+// References to `object` beyond the caller's one: the handler's, and its
+// threads' (AddRef's answer minus the caller's and its own).
+long HeldByOthers(IUnknown* object) {
+  const ULONG n = object->AddRef();
+  object->Release();
+  return static_cast<long>(n) - 2;
+}
+
 // The callback of probes outside any session (CheckCallbackReplacement,
 // show_properties): no completion is awaited (E_UNEXPECTED) but
 // ShowPropertiesCompleted, which is counted; everything else is accepted.
@@ -803,11 +811,11 @@ class Driver {
   }
 
   // CB-004: ShowProperties for the handler (GUID_NULL) when its info has
-  // SYNCMGRHANDLER_HASPROPERTIES, and for up to four items with
-  // SYNCMGRITEM_HASPROPERTIES. A failed one must not be followed by
-  // ShowPropertiesCompleted, however late (looked for while the handler
-  // holds the callback, at most 500 ms). Whether a successful one completes
-  // is not judged: its page does not say it must.
+  // SYNCMGRHANDLER_HASPROPERTIES, and for the first items with
+  // SYNCMGRITEM_HASPROPERTIES (five calls at most in all). A failed one must
+  // not be followed by ShowPropertiesCompleted, however late (looked for while
+  // the handler holds the callback, at most 500 ms). Whether a successful one
+  // completes is not judged: its page does not say it must.
   void CheckShowProperties() {
     ComPtr<ISyncMgrSynchronize> handler = CreateInitialized();
     if (!handler) {
@@ -841,21 +849,15 @@ class Driver {
                    "called");
       return;
     }
-    IdleCallback* callback = nullptr;
     ComPtr<ISyncMgrSynchronizeCallback> held;
     syncmgr::com::CreateObject<IdleCallback>(IID_ISyncMgrSynchronizeCallback,
                                              held.PutVoid());
-    callback = static_cast<IdleCallback*>(held.Get());
+    auto* callback = static_cast<IdleCallback*>(held.Get());
     if (!callback || handler->SetProgressCallback(held.Get()) != S_OK) {
       NotExercised("CB-004", "SetProgressCallback did not return S_OK");
       return;
     }
-    // References beyond ours: the handler's, and its threads'.
-    const auto others = [&held] {
-      const ULONG n = held->AddRef();
-      held->Release();
-      return static_cast<long>(n) - 2;
-    };
+    const auto others = [&held] { return HeldByOthers(held.Get()); };
     const long baseline = others();
     for (const GUID& id : targets) {
       const int before = callback->properties_completed.load();
@@ -893,29 +895,24 @@ class Driver {
     syncmgr::com::CreateObject<IdleCallback>(IID_ISyncMgrSynchronizeCallback,
                                              second.PutVoid());
     if (!first || !second) return;
-    // References beyond ours (AddRef's answer minus ours, plus this one).
-    const auto held = [](ISyncMgrSynchronizeCallback* cb) {
-      const ULONG n = cb->AddRef();
-      cb->Release();
-      return static_cast<long>(n) - 2;
-    };
     if (handler->SetProgressCallback(first.Get()) != S_OK) return;
-    const long first_held = held(first.Get());
+    const long first_held = HeldByOthers(first.Get());
     HRESULT hr = handler->SetProgressCallback(second.Get());
     Step("SetProgressCallback(another callback) -> " + DescribeHresult(hr));
     if (hr != S_OK) return;
     Observed("HS-009");
-    if (first_held > 0 && held(first.Get()) >= first_held) {
+    if (first_held > 0 && HeldByOthers(first.Get()) >= first_held) {
       Fail("HS-009",
            "SetProgressCallback with a new callback did not release the one "
            "it replaced (" +
-               std::to_string(held(first.Get())) + " reference(s) still held)");
+               std::to_string(HeldByOthers(first.Get())) +
+               " reference(s) still held)");
     }
     handler->SetProgressCallback(nullptr);
-    if (held(second.Get()) > 0) {
+    if (HeldByOthers(second.Get()) > 0) {
       Fail("HS-009",
            "SetProgressCallback(NULL) did not release the callback (" +
-               std::to_string(held(second.Get())) +
+               std::to_string(HeldByOthers(second.Get())) +
                " reference(s) still held)");
     }
   }
